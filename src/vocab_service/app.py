@@ -1,0 +1,81 @@
+"""The application factory: ``create_app(settings)`` builds a FastAPI app with its own state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from . import __version__
+from .errors import install_error_handlers
+from .namespaces import Namespaces
+from .settings import Settings
+from .store import open_store
+
+log = logging.getLogger("vocab_service")
+
+
+def load_sources(app: FastAPI) -> None:
+    """Bring the store up to date with ``ontology/`` and ``shapes/`` (idempotent)."""
+    settings: Settings = app.state.settings
+    ns: Namespaces = app.state.ns
+    store = app.state.store
+    ontology = sorted(settings.ontology_dir.glob("*.ttl"))
+    shapes = sorted(settings.shapes_dir.glob("*.ttl"))
+    if not ontology:
+        raise RuntimeError(f"no Turtle files in the ontology directory {settings.ontology_dir}")
+    if store.sync_graph_from_files(ns.vocabulary_graph, ontology, ns.meta_graph):
+        log.info("loaded vocabulary graph from %d files", len(ontology))
+    if shapes and store.sync_graph_from_files(ns.shapes_graph, shapes, ns.meta_graph):
+        log.info("loaded shapes graph from %d files", len(shapes))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings)
+        try:
+            load_sources(app)
+            for start in app.state.starters:
+                await start(app)
+            app.state.ready = True
+            yield
+        finally:
+            app.state.ready = False
+            for stop in reversed(app.state.stoppers):
+                await stop(app)
+            app.state.store.close()
+
+    app = FastAPI(
+        title="Docentondersteuning vocabulary service",
+        version=__version__,
+        summary="Term URIs, SPARQL, validation and cross-institution alignment for the shared language "
+        "of teacher support (docentondersteuning) in Dutch education.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ns = Namespaces(settings.base_iri)
+    app.state.ready = False
+    # Components register start/stop hooks here; they run in order inside the lifespan.
+    app.state.starters = []
+    app.state.stoppers = []
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> JSONResponse:
+        """Readiness: 200 once the vocabulary is loaded, 503 before."""
+        ready = bool(app.state.ready)
+        return JSONResponse({"status": "ready" if ready else "starting", "version": __version__},
+                            status_code=200 if ready else 503)
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory vocab_service.app:app_factory`` (settings from the environment)."""
+    return create_app(Settings())
