@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from rdflib import Graph
 
 from . import __version__
 from .errors import install_error_handlers
@@ -31,6 +32,9 @@ def load_sources(app: FastAPI) -> None:
         log.info("loaded vocabulary graph from %d files", len(ontology))
     if shapes and store.sync_graph_from_files(ns.shapes_graph, shapes, ns.meta_graph):
         log.info("loaded shapes graph from %d files", len(shapes))
+    # The vocabulary and the shapes as rdflib graphs, parsed once, for validation, pages and search.
+    app.state.vocabulary = Graph().parse(data=store.graph_ntriples(ns.vocabulary_graph), format="nt")
+    app.state.shapes = Graph().parse(data=store.graph_ntriples(ns.shapes_graph), format="nt")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.starters = []
     app.state.stoppers = []
     install_error_handlers(app)
+    # Components: each module's install(app) adds its routes and start/stop hooks.
+    # (keep one line per component, in this order)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:
