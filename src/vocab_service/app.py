@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from rdflib import Graph
 
 from . import __version__
 from .errors import install_error_handlers
 from .namespaces import Namespaces
+from .rendering import STATIC
 from .settings import Settings
 from .store import open_store
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.starters = []
     app.state.stoppers = []
     install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Components: each module's install(app) adds its routes and start/stop hooks.
     # (keep one line per component, in this order)
 
