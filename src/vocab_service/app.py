@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from rdflib import Graph
 
-from . import __version__
+from . import __version__, middleware, terms
 from .errors import install_error_handlers
 from .namespaces import Namespaces
 from .rendering import STATIC
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Components: each module's install(app) adds its routes and start/stop hooks.
     # (keep one line per component, in this order)
+    terms.install(app)
+    middleware.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:

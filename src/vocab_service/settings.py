@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     admin_token_hash: str | None = Field(None, description="SHA-256 hex digest of the admin token.")
     cache_max_age: int = Field(3600, ge=0, description="Cache-Control max-age of term representations, seconds.")
     log_level: str = Field("info", description="Log level of the service.")
+    access_log: bool = Field(True, description="Write one JSON line per request to stderr (access log).")
 
     @field_validator("base_iri")
     @classmethod

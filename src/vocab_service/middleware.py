@@ -1,0 +1,159 @@
+"""Request ids and structured access logs: one JSON line per request, written off the event loop.
+
+The request path only puts a tuple on a queue; a writer thread formats the lines and writes them in
+batches, so logging costs the hot path about a microsecond (see benchmarks/results/dereference.md).
+``X-Request-Id`` is echoed when the client sends a sane one, otherwise generated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import IO, Any
+
+from fastapi import FastAPI
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REQUEST_ID = b"x-request-id"
+_SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_Record = tuple[float, bytes, str, str, int, float]
+
+
+class RequestIds:
+    """Short unique ids: a random per-process prefix and a counter (cheaper than a UUID per request)."""
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(4).hex().encode() + b"-"
+        self._counter = itertools.count(1)
+
+    def take(self, incoming: bytes | None) -> bytes:
+        if incoming and _SANE_ID.match(incoming):
+            return incoming
+        return self._prefix + str(next(self._counter)).encode()
+
+
+class AccessLog:
+    """Queue-backed JSON-lines access log. ``record`` never blocks and never raises."""
+
+    def __init__(self, stream: IO[str] | None = None, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.ids = RequestIds()
+        self._stream = stream or sys.stderr
+        self._queue: queue.SimpleQueue[_Record | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.enabled and self._thread is None:
+            self._thread = threading.Thread(target=self._write_loop, name="access-log", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def record(self, request_id: bytes, method: str, path: str, status: int, started: float) -> None:
+        if self.enabled:
+            self._queue.put((time.time(), request_id, method, path, status, time.perf_counter() - started))
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            lines = []
+            stop = False
+            while True:
+                if item is None:
+                    stop = True
+                else:
+                    lines.append(format_line(item))
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if lines:
+                try:
+                    self._stream.write("".join(lines))
+                    self._stream.flush()
+                except (OSError, ValueError):
+                    pass
+            if stop:
+                return
+
+
+def format_line(record: _Record) -> str:
+    ts, request_id, method, path, status, seconds = record
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+    return json.dumps({"ts": stamp, "level": "info", "event": "access", "request_id": request_id.decode("latin-1"),
+                       "method": method, "path": path, "status": status,
+                       "duration_ms": round(seconds * 1000, 3)}, ensure_ascii=False) + "\n"
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+class AccessLogMiddleware:
+    """Pure ASGI middleware for everything the fast path did not answer: id, timing, one log line."""
+
+    def __init__(self, app: ASGIApp, log: AccessLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = scope.get("state", {}).get("request_id") or self.log.ids.take(header(scope, REQUEST_ID))
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID, request_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self.log.record(request_id, scope["method"], scope["path"], status, started)
+
+
+def access_log(app: FastAPI) -> AccessLog:
+    """The app's access log, created on first use (the fast path and the middleware share it)."""
+    if getattr(app.state, "access_log", None) is None:
+        settings = app.state.settings
+        app.state.access_log = AccessLog(enabled=getattr(settings, "access_log", True))
+    return app.state.access_log  # type: ignore[no-any-return]
+
+
+def install(app: FastAPI) -> None:
+    log = access_log(app)
+
+    async def start(_: FastAPI) -> None:
+        log.start()
+
+    async def stop(_: FastAPI) -> None:
+        log.stop()
+
+    app.state.starters.append(start)
+    app.state.stoppers.append(stop)
+    app.add_middleware(AccessLogMiddleware, log=log)
