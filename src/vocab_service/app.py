@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from rdflib import Graph
 
 from . import __version__, middleware, terms
+from . import alignment_api, auth, institutions
 from .errors import install_error_handlers
 from .namespaces import Namespaces
 from .rendering import STATIC
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (keep one line per component, in this order)
     terms.install(app)
     middleware.install(app)
+    auth.install(app)
+    institutions.install(app)
+    alignment_api.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:
