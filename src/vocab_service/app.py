@@ -13,6 +13,7 @@ from rdflib import Graph
 
 from . import __version__, middleware, terms
 from . import alignment_api, auth, institutions
+from . import validate_api
 from .errors import install_error_handlers
 from .namespaces import Namespaces
 from .rendering import STATIC
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth.install(app)
     institutions.install(app)
     alignment_api.install(app)
+    validate_api.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:

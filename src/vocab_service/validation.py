@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -333,6 +334,8 @@ class Validator:
         self._messages = self._collect_messages()
         self._expected = self._collect_expected_classes()
         self._options = {"inference": "none", "advanced": False, "inplace": True}
+        # pyshacl adds a few system triples to the shapes graph on every run: serialise runs on shared graphs.
+        self._lock = threading.Lock()
 
     def _collect_messages(self) -> dict[tuple[Node, Node | None], dict[str, str]]:
         """sh:message per language, by (source shape, SPARQL constraint or None)."""
@@ -358,6 +361,10 @@ class Validator:
 
     def validate(self, data: Graph, lang: str = "nl") -> ValidationReport:
         """Validate one description; non-conformance is in the report, never an exception."""
+        with self._lock:
+            return self._validate(data, lang)
+
+    def _validate(self, data: Graph, lang: str) -> ValidationReport:
         lang = lang if lang in ("nl", "en") else "nl"
         work = Graph()
         owned: list[tuple[Node, Node, Node]] = []
