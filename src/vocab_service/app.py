@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from rdflib import Graph
 
-from . import __version__, middleware, terms
+from . import __version__, downloads, middleware, pages, search, terms
 from . import alignment_api, auth, institutions
 from . import validate_api
 from .errors import install_error_handlers
@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Components: each module's install(app) adds its routes and start/stop hooks.
     # (keep one line per component, in this order)
     terms.install(app)
+    pages.install(app)
+    search.install(app)
+    downloads.install(app)
     middleware.install(app)
     auth.install(app)
     institutions.install(app)

@@ -32,7 +32,7 @@ HTML_FORMAT = Format(HTML, "html", None)
 RDF_FORMATS: tuple[Format, ...] = (
     Format(TURTLE, "ttl", "turtle"),
     Format(JSONLD, "jsonld", "json-ld", charset=False),
-    Format(RDFXML, "rdf", "pretty-xml", charset=False),
+    Format(RDFXML, "rdf", "xml", charset=False),
     Format(NTRIPLES, "nt", "nt"),
 )
 # HTML first: a browser's */* after specific types must not turn a page visit into a download.

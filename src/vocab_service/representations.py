@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD, Namespace
 
@@ -51,6 +53,21 @@ class Snapshot:
         self.prefixes = standard_prefixes(ns)
         self._derived: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # Plain dict indexes: rdflib's triple lookups cost microseconds each, pages make thousands.
+        self.out: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+        self.into: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+        for s, p, o in graph:
+            self.out[s].append((p, o))
+            self.into[o].append((s, p))
+
+    def objects(self, subject: Any, predicate: Any) -> list[Any]:
+        return [o for p, o in self.out.get(subject, ()) if p == predicate]
+
+    def subjects(self, predicate: Any, obj: Any) -> list[Any]:
+        return [s for s, p in self.into.get(obj, ()) if p == predicate]
+
+    def has(self, subject: Any, predicate: Any, obj: Any) -> bool:
+        return (predicate, obj) in self.out.get(subject, ())
 
     @classmethod
     def from_ntriples(cls, data: bytes, ns: Namespaces, default_lang: str = "nl") -> Snapshot:
@@ -73,7 +90,7 @@ class Snapshot:
     # Labels -----------------------------------------------------------------------------------
     def texts(self, subject: URIRef | BNode, predicate: URIRef, lang: str | None = None) -> list[str]:
         """Literal values of ``predicate``; with ``lang`` those in that language (else untagged ones)."""
-        values = [o for o in self.graph.objects(subject, predicate) if isinstance(o, Literal)]
+        values = [o for o in self.objects(subject, predicate) if isinstance(o, Literal)]
         if lang is not None:
             tagged = [o for o in values if o.language == lang]
             values = tagged or [o for o in values if o.language is None]
@@ -81,7 +98,7 @@ class Snapshot:
 
     def text(self, subject: URIRef | BNode, predicate: URIRef, lang: str) -> str | None:
         """One value in ``lang``, else in the default language, else untagged, else any."""
-        values = [o for o in self.graph.objects(subject, predicate) if isinstance(o, Literal)]
+        values = [o for o in self.objects(subject, predicate) if isinstance(o, Literal)]
         for wanted in (lang, self.default_lang, None):
             for value in sorted(values):
                 if value.language == wanted:
@@ -101,7 +118,7 @@ class Snapshot:
 
     def served_iris(self) -> list[URIRef]:
         """Every IRI under the base that the vocabulary describes (is the subject of a triple)."""
-        return sorted({s for s in self.graph.subjects() if isinstance(s, URIRef) and path_for(str(s), self.ns.base)})
+        return sorted(s for s in self.out if isinstance(s, URIRef) and path_for(str(s), self.ns.base))
 
 
 def local_name(iri: str) -> str:
@@ -119,9 +136,18 @@ def path_for(iri: str, base: str) -> str | None:
 
 
 # Descriptions ---------------------------------------------------------------------------------
-def describe(graph: Graph, subject: URIRef) -> Graph:
+def describe(graph: Graph | Snapshot, subject: URIRef) -> Graph:
     """All triples about ``subject`` with the closure over blank nodes, plus the labels of every resource
     it points to, so a client can show the term without asking again."""
+    if isinstance(graph, Snapshot):
+        out_index = graph.out
+        return _describe(lambda node: out_index.get(node, ()),
+                         lambda node, predicate: graph.objects(node, predicate), subject)
+    return _describe(graph.predicate_objects, graph.objects, subject)  # type: ignore[arg-type]
+
+
+def _describe(outgoing: Callable[[Any], Iterable[tuple[Any, Any]]], objects: Callable[[Any, Any], Iterable[Any]],
+              subject: URIRef) -> Graph:
     out = Graph(bind_namespaces="none")
     pending: list[URIRef | BNode] = [subject]
     seen: set[URIRef | BNode] = set()
@@ -131,7 +157,7 @@ def describe(graph: Graph, subject: URIRef) -> Graph:
         if node in seen:
             continue
         seen.add(node)
-        for predicate, obj in graph.predicate_objects(node):
+        for predicate, obj in outgoing(node):
             out.add((node, predicate, obj))
             if isinstance(obj, BNode):
                 pending.append(obj)
@@ -139,18 +165,23 @@ def describe(graph: Graph, subject: URIRef) -> Graph:
                 pointed.add(obj)
     for obj in pointed:
         for predicate in LABEL_PREDICATES:
-            for label in graph.objects(obj, predicate):
+            for label in objects(obj, predicate):
                 out.add((obj, predicate, label))
     return out
 
 
-def serialize(graph: Graph, fmt: Format, prefixes: dict[str, str]) -> bytes:
-    used = _used_prefixes(graph, prefixes)
+def serialize(graph: Graph, fmt: Format, prefixes: dict[str, str], used: dict[str, str] | None = None) -> bytes:
+    """``graph`` in ``fmt`` with the prefixes it uses (pass ``used`` when serialising one graph repeatedly)."""
+    used = used if used is not None else _used_prefixes(graph, prefixes)
     for prefix, namespace in used.items():
         graph.bind(prefix, namespace, override=True, replace=True)
-    if fmt.rdflib == "pretty-xml":
-        graph.bind("rdf", str(RDF), override=True, replace=True)
-        graph.bind("xml", "http://www.w3.org/XML/1998/namespace", override=True, replace=True)
+    if fmt.rdflib in ("nt", "xml"):
+        # Oxigraph's serializers are fast and lossless (rdflib's pretty RDF/XML drops list assertions).
+        data = graph.serialize(format="nt", encoding="utf-8")
+        triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        if fmt.rdflib == "nt":
+            return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=used)
     if fmt.rdflib == "json-ld":
         # An inline context of prefixes only: clients expand it without fetching anything.
         return graph.serialize(format="json-ld", context=used, auto_compact=True, encoding="utf-8")
@@ -223,10 +254,11 @@ def term_entries(snapshot: Snapshot, iri: URIRef, render_html: HtmlRenderer, cac
     """The entries of one term: the generic path (negotiated) and one document path per format."""
     path = snapshot.path_of(str(iri))
     assert path is not None
-    description = describe(snapshot.graph, iri)
-    bodies: dict[Format, bytes] = {fmt: serialize(description, fmt, snapshot.prefixes) for fmt in RDF_FORMATS}
+    description = describe(snapshot, iri)
+    used = _used_prefixes(description, snapshot.prefixes)
+    bodies = {fmt: serialize(description, fmt, snapshot.prefixes, used) for fmt in RDF_FORMATS}
     pages = {lang: render_html(snapshot, iri, lang).encode() for lang in langs}
-    successor = [str(o) for o in snapshot.graph.objects(iri, DCTERMS.isReplacedBy) if isinstance(o, URIRef)]
+    successor = [str(o) for o in snapshot.objects(iri, DCTERMS.isReplacedBy) if isinstance(o, URIRef)]
     links_base = [_link(snapshot.path_of(s) or s, "successor-version") for s in successor]
 
     def links(current: Format | None) -> str:
