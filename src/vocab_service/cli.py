@@ -132,6 +132,13 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate description files against the shapes; no server, no store (see docs/validation.md)."""
+    from .validate_cli import run
+
+    return run(args.files, fmt=args.format, lang=args.lang, as_json=args.json, settings=_settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vocab-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires", help="expiry as an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z")
     token.add_argument("--admin", action="store_true", help="mint an admin token and print its hash")
     token.set_defaults(func=cmd_token)
+
+    validate = sub.add_parser("validate", help="validate role-description files against the SHACL shapes")
+    validate.add_argument("files", nargs="+", type=Path, help="description files (.ttl .jsonld .json .rdf .nt .csv)")
+    validate.add_argument("--format", help="format of every file (turtle, json-ld, rdf-xml, n-triples, csv or "
+                          "a media type) instead of guessing from the extension")
+    validate.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of the messages")
+    validate.add_argument("--json", action="store_true", help="print the reports as JSON")
+    validate.set_defaults(func=cmd_validate)
 
     return parser
 
