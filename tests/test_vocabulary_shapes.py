@@ -9,6 +9,7 @@ import pytest
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH, SKOS
+from rdflib.term import Node
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES_FILE = ROOT / "shapes" / "vocabulary.ttl"
@@ -27,7 +28,8 @@ def validate(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
     return conforms, report
 
 
-def path_key(graph: Graph, node):  # noqa: ANN001, ANN201 - a nested tuple describing a SHACL path
+def path_key(graph: Graph, node: Node) -> Node | tuple:
+    """A SHACL path as a comparable value: an IRI, or a nested tuple for a complex path."""
     if isinstance(node, URIRef):
         return node
     if (node, RDF.first, None) in graph:
