@@ -230,6 +230,10 @@ def _category_classes(vocabulary: Graph) -> set[URIRef]:
 
 
 def compact(term: str) -> str:
+    """A term, or each ``<iri>`` in a SPARQL path, with the project's prefixes where one fits."""
+    if "<" in term:
+        return re.sub(r"<([^<>]*)>", lambda m: compact(m.group(1)) if compact(m.group(1)) != m.group(1)
+                      else m.group(0), term)
     for ns, prefix in PREFIXES.items():
         if term.startswith(ns):
             return prefix + term[len(ns):]
@@ -237,17 +241,18 @@ def compact(term: str) -> str:
 
 
 def _path_text(graph: Graph, path: Node | None) -> str | None:
-    """A property path as SPARQL path text with full IRIs for simple paths, compact names otherwise."""
+    """A property path: the IRI of a predicate, or SPARQL path syntax (``^<iri>``, ``<a>|<b>``)."""
     if path is None:
         return None
     if isinstance(path, URIRef):
         return str(path)
     inverse = graph.value(path, SH.inversePath)
     if inverse is not None:
-        return "^" + (compact(str(inverse)) if isinstance(inverse, URIRef) else str(_path_text(graph, inverse)))
+        inner = f"<{inverse}>" if isinstance(inverse, URIRef) else f"({_path_text(graph, inverse)})"
+        return "^" + inner
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "|".join(compact(str(p)) for p in Collection(graph, alternatives))
+        return "|".join(f"<{p}>" for p in Collection(graph, alternatives))
     return None
 
 
