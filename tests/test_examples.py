@@ -169,3 +169,12 @@ def test_invalid_examples_break_what_their_name_says(vocab: Graph) -> None:
     assert set(graph.objects(None, DOM.performsTask)) == {DOV.roostering}
     assert (DOV.roostering, RDF.type, DOM.EducationSupportProcess) in vocab
     assert (DOV.roostering, RDF.type, DOM.Task) not in vocab
+
+
+@pytest.mark.parametrize("institution_id", IDS)
+def test_roles_serve_the_scopes_of_their_tasks(institution_id: str, vocab: Graph) -> None:
+    graph = turtle(institution_id)
+    for role in graph.subjects(RDF.type, DOM.LocalRole):
+        scopes = set(graph.objects(role, DOM.servesScope))
+        for task in graph.objects(role, DOM.performsTask):
+            assert vocab.value(task, DOM.atScope) in scopes, (role, task)
