@@ -136,10 +136,14 @@ class Alignment:
         return value
 
     def select(self, name: str, bindings: dict[str, str] | None = None) -> list[dict[str, str]]:
-        """Rows of an alignment query, the vocabulary graph always bound as ``?vocab``."""
-        values = {"vocab": self.ns.vocabulary_graph, **(bindings or {})}
+        """Rows of an alignment query; ``?vocab`` is bound to the vocabulary graph where the query uses it.
+
+        Every bound variable is in the query's projection: engines that bind by substitution require it.
+        """
+        text = load_query(name, self.ns)
+        values = {**({"vocab": self.ns.vocabulary_graph} if "?vocab" in text else {}), **(bindings or {})}
         key = ("select", name, tuple(sorted(values.items())))
-        return self._cached(key, lambda: self.store.select(load_query(name, self.ns), values))  # type: ignore
+        return self._cached(key, lambda: self.store.select(text, values))  # type: ignore[no-any-return]
 
     def _is_institution_graph(self, row: dict[str, str]) -> bool:
         graph = row.get("graph", "")

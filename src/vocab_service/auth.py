@@ -132,7 +132,7 @@ class TokenRegistry:
         self.tokens_file = tokens_file
         self.admin_hash = check_admin_hash(admin_hash)
         self._entries: list[TokenEntry] = []
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
         self._failed = False
         if tokens_file is not None and tokens_file.exists():
@@ -142,12 +142,13 @@ class TokenRegistry:
         elif tokens_file is not None:
             log.warning("tokens file %s does not exist (yet); only the admin token is accepted", tokens_file)
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        """Modification time, size and inode: an atomic replace (new inode) is seen even within one tick."""
         try:
             stat = self.tokens_file.stat() if self.tokens_file else None
         except FileNotFoundError:
             return None
-        return (stat.st_mtime_ns, stat.st_size) if stat else None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else None
 
     def entries(self) -> list[TokenEntry]:
         """Current entries, re-read if the file changed. A file that became unreadable accepts no token

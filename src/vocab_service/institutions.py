@@ -135,6 +135,13 @@ class InstitutionService:
             raise Unprocessable(f"the identifier '{found}' is not 1-64 characters of a-z, 0-9 and '-'")
         return found
 
+    def _validator(self) -> Any:
+        if self.validator is None:
+            from .validation import Validator
+
+            self.validator = Validator(self.vocabulary, self.shapes if self.shapes is not None else Graph())
+        return self.validator
+
     def publish(
         self,
         body: bytes,
