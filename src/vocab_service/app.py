@@ -14,6 +14,7 @@ from rdflib import Graph
 from . import __version__, downloads, middleware, pages, search, terms
 from . import alignment_api, auth, institutions
 from . import validate_api
+from . import sparql
 from .errors import install_error_handlers
 from .namespaces import Namespaces
 from .rendering import STATIC
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     institutions.install(app)
     alignment_api.install(app)
     validate_api.install(app)
+    sparql.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
         description="'embedded' for the on-disk Oxigraph store, or the base URL of a SPARQL 1.1 server "
         "(e.g. http://host:7878) for the remote mode.",
     )
+    store_query_path: str = Field("/query", description="Remote store: path of the SPARQL query endpoint.")
+    store_update_path: str = Field("/update", description="Remote store: path of the SPARQL update endpoint.")
+    store_graph_path: str = Field("/store", description="Remote store: path of the Graph Store Protocol endpoint.")
+    store_union_param: str = Field(
+        "union-default-graph",
+        description="Remote store: query parameter that makes the default graph the union of the named graphs "
+        "(Oxigraph); empty when the server is configured with a union default graph itself.",
+    )
     ontology_dir: Path = Field(PROJECT_ROOT / "ontology", description="Directory of the vocabulary sources.")
     shapes_dir: Path = Field(PROJECT_ROOT / "shapes", description="Directory of the SHACL shapes.")
     default_lang: Literal["nl", "en"] = Field("nl", description="Language of pages and messages by default.")

@@ -21,6 +21,8 @@ from .errors import ServiceUnavailable
 from .settings import Settings
 
 DCTERMS_HAS_VERSION = "http://purl.org/dc/terms/hasVersion"
+# Above this size a graph that does not exist yet is loaded with Oxigraph's bulk loader (see replace_graph).
+BULK_THRESHOLD_BYTES = 8_000_000
 
 
 class Store(ABC):
@@ -121,12 +123,13 @@ def _values_clause(bindings: dict[str, str] | None) -> str:
 
 
 def _with_values(query: str, bindings: dict[str, str] | None) -> str:
-    """Insert a VALUES clause at the top of the outermost WHERE group."""
+    """Insert a VALUES clause at the top of the first group pattern (outside IRIs, strings, comments)."""
     clause = _values_clause(bindings)
     if not clause:
         return query
-    index = query.upper().find("WHERE")
-    brace = query.find("{", index if index >= 0 else 0)
+    from .sparql_safety import token_spans
+
+    brace = next((start for kind, start, text in token_spans(query) if text == "{"), -1)
     if brace < 0:
         raise ValueError("query has no group pattern to bind values into")
     return query[: brace + 1] + " " + clause + " " + query[brace + 1:]
@@ -147,7 +150,7 @@ class EmbeddedStore(Store):
         else:
             path.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(path))
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # re-entered by change listeners that take a backup
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -155,15 +158,24 @@ class EmbeddedStore(Store):
 
     def replace_graph(self, graph: str, ntriples: bytes) -> None:
         name = ox.NamedNode(graph)  # validates the IRI
-        # Re-serialise through the parser so the update text holds only well-formed N-Triples.
-        triples = ox.serialize(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES),
-                               format=ox.RdfFormat.N_TRIPLES).decode()
-        # DROP and INSERT DATA in one update run as one transaction: readers and a crash see either
-        # the old graph or the new one, never a mix or nothing.
         with self._write_lock:
-            self._store.update(
-                f"DROP SILENT GRAPH <{name.value}> ; INSERT DATA {{ GRAPH <{name.value}> {{ {triples} }} }}"
-            )
+            if len(ntriples) >= BULK_THRESHOLD_BYTES and not self._store.contains_named_graph(name):
+                # A new large graph: the bulk loader writes sorted files and ingests them at once, which
+                # is several times faster than a transaction and still all-or-nothing under SIGKILL.
+                for _ in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES):
+                    pass  # refuse bad input before anything is written
+                self._store.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+                self._store.add_graph(name)
+            else:
+                # Re-serialise through the parser so the update text holds only well-formed N-Triples.
+                triples = ox.serialize(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES),
+                                       format=ox.RdfFormat.N_TRIPLES).decode()
+                # DROP and INSERT DATA in one update run as one transaction: readers and a crash see
+                # either the old graph or the new one, never a mix or nothing.
+                self._store.update(
+                    f"DROP SILENT GRAPH <{name.value}> ; CREATE SILENT GRAPH <{name.value}> ; "
+                    f"INSERT DATA {{ GRAPH <{name.value}> {{ {triples} }} }}"
+                )
             self._changed()
 
     def delete_graph(self, graph: str) -> bool:
@@ -188,12 +200,20 @@ class EmbeddedStore(Store):
         return self._store.dump(format=ox.RdfFormat.N_QUADS)
 
     def select(self, query: str, bindings: dict[str, str] | None = None) -> list[dict[str, str]]:
+        # Not the engine's ``substitutions``: it refuses variables outside the SELECT projection.
         solutions = self._store.query(_with_values(query, bindings), use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         return [{n: _term_text(s[n]) for n in names if s[n] is not None} for s in solutions]
 
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query, use_default_graph_as_union=True))
+
+    def backup(self, target: Path) -> None:
+        """A consistent checkpoint of the whole store in ``target`` (hard links where possible)."""
+        if self.path is None:
+            raise RuntimeError("an in-memory store has no checkpoints")
+        with self._write_lock:
+            self._store.backup(str(target))
 
     def close(self) -> None:
         self._store.flush() if self.path is not None else None
@@ -203,15 +223,22 @@ class EmbeddedStore(Store):
 class RemoteStore(Store):
     """Any SPARQL 1.1 Query/Update/Graph Store Protocol server; the service keeps no data itself.
 
-    Endpoints default to Oxigraph server's layout (``/query``, ``/update``, ``/store``).
+    Endpoint paths default to Oxigraph server's layout (``/query``, ``/update``, ``/store``); for Fuseki
+    use ``/ds/query``, ``/ds/update``, ``/ds/data``. Queries are sent with ``union_param`` (Oxigraph's
+    ``union-default-graph``) so that the default graph is the union of the named graphs; set it to an
+    empty string for servers configured with a union default graph of their own (Fuseki's
+    ``tdb2:unionDefaultGraph``, GraphDB).
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, query_path: str = "/query",
+                 update_path: str = "/update", graph_path: str = "/store",
+                 union_param: str = "union-default-graph") -> None:
         super().__init__()
         self.url = url.rstrip("/")
-        self.query_url = self.url + "/query"
-        self.update_url = self.url + "/update"
-        self.store_url = self.url + "/store"
+        self.query_url = self.url + query_path
+        self.update_url = self.url + update_path
+        self.store_url = self.url + graph_path
+        self.union_param = union_param
         self._client = httpx.Client(timeout=timeout, trust_env=False)
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -255,37 +282,36 @@ class RemoteStore(Store):
         response.raise_for_status()
         return response.content
 
-    def raw_query(self, query: str, accept: str, **params: Any) -> httpx.Response:
-        return self._request("POST", self.query_url, data={"query": query, **params},
-                             headers={"Accept": accept})
+    def query_params(self, query: str, *, union: bool = True, default_graphs: list[str] | None = None,
+                     named_graphs: list[str] | None = None) -> list[tuple[str, str]]:
+        """Form fields of a SPARQL Protocol query request against this server."""
+        params = [("query", query)]
+        params += [("default-graph-uri", g) for g in default_graphs or []]
+        params += [("named-graph-uri", g) for g in named_graphs or []]
+        if union and not default_graphs and self.union_param:
+            params.append((self.union_param, "true"))
+        return params
+
+    def _trusted(self, query: str) -> httpx.Response:
+        response = self._request("POST", self.query_url, data=dict(self.query_params(query)),
+                                 headers={"Accept": "application/sparql-results+json"})
+        response.raise_for_status()
+        return response
 
     def select(self, query: str, bindings: dict[str, str] | None = None) -> list[dict[str, str]]:
-        response = self.raw_query(_union_default(_with_values(query, bindings)),
-                                  "application/sparql-results+json")
-        response.raise_for_status()
-        body = response.json()
+        body = self._trusted(_with_values(query, bindings)).json()
         return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 
     def ask(self, query: str) -> bool:
-        response = self.raw_query(_union_default(query), "application/sparql-results+json")
-        response.raise_for_status()
-        return bool(response.json()["boolean"])
+        return bool(self._trusted(query).json()["boolean"])
 
     def close(self) -> None:
         self._client.close()
 
 
-def _union_default(query: str) -> str:
-    """Trusted queries are written against the union graph; on a remote server make that explicit.
-
-    Oxigraph server and Fuseki accept ``union-default-graph`` through their own switches; to stay
-    portable the internal queries are written with ``GRAPH ?g`` where it matters, and are otherwise
-    answered over the server's default graph configured as the union (documented in the README).
-    """
-    return query
-
-
 def open_store(settings: Settings) -> Store:
     if settings.store == "embedded":
         return EmbeddedStore(settings.data_dir / "store")
-    return RemoteStore(settings.store)
+    return RemoteStore(settings.store, timeout=settings.query_timeout_s + 5,
+                       query_path=settings.store_query_path, update_path=settings.store_update_path,
+                       graph_path=settings.store_graph_path, union_param=settings.store_union_param)
