@@ -332,7 +332,14 @@ class Validator:
         else:
             self.core_shapes, self.sparql = self.shapes, []
         self.support = _support_graph(vocabulary)
-        self._support_quads = [ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in self.support]  # type: ignore[arg-type]
+        # Per call only the support triples about terms the data mentions are added (and the class hierarchy).
+        self._support_by_subject: dict[Node, list[tuple[Node, Node, Node]]] = {}
+        self._always: list[tuple[Node, Node, Node]] = []
+        for triple in self.support:
+            if triple[1] == RDFS.subClassOf:
+                self._always.append(triple)
+            else:
+                self._support_by_subject.setdefault(triple[0], []).append(triple)
         self.terms = TermIndex(vocabulary)
         self.category_classes = _category_classes(vocabulary)
         self.vocabulary_subjects = frozenset(s for s in vocabulary.subjects() if isinstance(s, URIRef))
@@ -371,15 +378,20 @@ class Validator:
 
     def _validate(self, data: Graph, lang: str) -> ValidationReport:
         lang = lang if lang in ("nl", "en") else "nl"
-        work = Graph()
         owned: list[tuple[Node, Node, Node]] = []
+        kept: list[tuple[Node, Node, Node]] = []
         for triple in data:
             s, p, o = triple
             if s in self.vocabulary_subjects or (p == RDF.type and o in self.category_classes):
                 owned.append(triple)
             else:
-                work.add(triple)
-        for triple in self.support:
+                kept.append(triple)
+        mentioned = {o for _, _, o in kept if isinstance(o, URIRef)}
+        kept.extend(self._always)
+        for node in mentioned:
+            kept.extend(self._support_by_subject.get(node, ()))
+        work = Graph()
+        for triple in kept:
             work.add(triple)
         validator = ShaclValidator(DataGraph.from_rdflib(work), shacl_graph=self.core_shapes,
                                    options=dict(self._options))
@@ -388,7 +400,7 @@ class Validator:
         results = [self._result(report_graph, node, lang)
                    for node in report_graph.objects(report_node, SH.result)]
         if self.sparql:
-            results.extend(self._run_sparql(work, report_graph, report_node, lang))
+            results.extend(self._run_sparql(work, kept, report_graph, report_node, lang))
         results.extend(self._owned_result(report_graph, report_node, triple, lang) for triple in owned)
         order = {"violation": 0, "warning": 1, "info": 2}
         results.sort(key=lambda r: (order[r.severity], r.focus_node, r.path or "", r.value or "", r.source_shape))
@@ -399,10 +411,10 @@ class Validator:
         report_graph.set((report_node, SH.conforms, Literal(conforms)))
         return ValidationReport(counts["violation"] == 0, counts, results, report_graph, lang)
 
-    def _run_sparql(self, work: Graph, graph: Graph, report_node: Node, lang: str) -> list[ValidationResult]:
+    def _run_sparql(self, work: Graph, kept: list[tuple[Node, Node, Node]], graph: Graph, report_node: Node,
+                    lang: str) -> list[ValidationResult]:
         store = ox.Store()
-        store.extend(self._support_quads)
-        store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in work)  # type: ignore[arg-type]
+        store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in kept)  # type: ignore[arg-type]
         results: list[ValidationResult] = []
         for c in self.sparql:
             focus = set(work.subjects(RDF.type, c.target))
