@@ -25,6 +25,7 @@ from typing import Any
 from .errors import ServiceUnavailable
 
 log = logging.getLogger("vocab_service.workers")
+STARTUP_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -66,14 +67,24 @@ class PoolBusy(ServiceUnavailable):
 
 # The worker process -------------------------------------------------------------------------------
 
-def _limit_memory(megabytes: int) -> None:
+def _limit_memory(megabytes: int | None) -> None:
+    """Cap the address space at the current footprint plus ``megabytes`` (None lifts the cap).
+
+    Only the soft limit is set, so the worker can lift it while it opens a checkpoint (RocksDB reserves
+    thread stacks and maps files then); queries cannot change it.
+    """
     import resource
 
-    # The limit counts what the query may add on top of the worker's footprint once started.
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if megabytes is None:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        return
     with open("/proc/self/status") as status:
         vm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
     limit = vm_kb * 1024 + megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _worker_main(conn: Connection, memory_mb: int) -> None:
@@ -85,7 +96,7 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
     store: Any = None
     generation = -1
     ox.Store()  # load the engine's code before measuring the footprint
-    _limit_memory(memory_mb)
+    conn.send(("ready", None))
     while True:
         try:
             job: Job = conn.recv()
@@ -94,8 +105,10 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
         try:
             if job.generation != generation:
                 store = None
+                _limit_memory(None)
                 store = ox.Store.read_only(job.snapshot)
                 generation = job.generation
+                _limit_memory(memory_mb)
             conn.send(("ok", _run(ox, results, store, job)))
         except SyntaxError as exc:
             conn.send(("syntax", str(exc)))
@@ -148,6 +161,7 @@ class _Worker:
     conn: Connection
     generation: int = -1  # the snapshot it has open
     index: int = 0
+    ready: bool = False  # started and waiting for jobs (start-up does not count against a query's time)
 
 
 @dataclass
@@ -222,6 +236,14 @@ class QueryPool:
 
     def _exchange(self, worker: _Worker, job: Job) -> tuple[str, Any]:
         """Send the job and wait for the answer (runs in a thread)."""
+        if not worker.ready:
+            if not worker.conn.poll(STARTUP_TIMEOUT_S):
+                return ("died", "did not start")
+            try:
+                worker.conn.recv()
+            except EOFError:
+                return ("died", worker.process.exitcode)
+            worker.ready = True
         worker.conn.send(job)
         worker.generation = job.generation
         if not worker.conn.poll(self.timeout_s):
