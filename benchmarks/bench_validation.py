@@ -30,7 +30,7 @@ from rdflib import RDF, Graph, URIRef
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from vocab_service.validation import Validator  # noqa: E402
+from vocab_service.validation import Validator
 
 ONTOLOGY = ROOT / "ontology"
 SHAPES_FILE = ROOT / "shapes" / "role-description.ttl"

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, ONTOLOGY, ROOT, SHAPES
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from vocab_service.validation import TermIndex, Validator, compact, normalise, select_shapes
-
-from conftest import EXAMPLES, ONTOLOGY, ROOT, SHAPES
 
 FIXTURES = ROOT / "tests" / "shapes"
 DOM = "https://w3id.org/docentondersteuning/model/"
