@@ -160,7 +160,7 @@ def test_too_long_query(client: httpx.Client) -> None:
 
 @pytest.mark.slow
 def test_runaway_query_is_stopped_while_others_are_answered(make_server) -> None:  # type: ignore[no-untyped-def]
-    srv = make_server({"VOCAB_QUERY_TIMEOUT_S": "2", "VOCAB_QUERY_WORKERS": "2", "VOCAB_QUERY_MEMORY_MB": "4096"})
+    srv = make_server({"VOCAB_QUERY_TIMEOUT_S": "3", "VOCAB_QUERY_WORKERS": "2", "VOCAB_QUERY_MEMORY_MB": "4096"})
     outcome: dict[str, httpx.Response] = {}
 
     def explode() -> None:
@@ -173,13 +173,13 @@ def test_runaway_query_is_stopped_while_others_are_answered(make_server) -> None
     with httpx.Client(base_url=srv.url, timeout=10) as c:
         quick_started = time.monotonic()
         assert count(c) > 0
-        assert time.monotonic() - quick_started < 1.0
+        assert time.monotonic() - quick_started < 1.5  # generous: the test machine may be shared
         thread.join()
         elapsed = time.monotonic() - started
         slow = outcome["slow"]
         assert slow.status_code == 503, slow.text
-        assert "2 s time limit" in slow.json()["detail"]
-        assert elapsed < 6
+        assert "3 s time limit" in slow.json()["detail"]
+        assert elapsed < 8
         for _ in range(3):  # the pool keeps answering after the kill
             assert count(c) > 0
 

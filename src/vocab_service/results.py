@@ -30,8 +30,7 @@ class Format:
 RESULT_FORMATS: tuple[Format, ...] = (
     Format("json", "application/sparql-results+json", ("application/sparql-results+json", "application/json"),
            "srj"),
-    Format("xml", "application/sparql-results+xml", ("application/sparql-results+xml", "application/xml",
-                                                     "text/xml"), "srx"),
+    Format("xml", "application/sparql-results+xml", ("application/sparql-results+xml", "application/xml"), "srx"),
     Format("csv", "text/csv", ("text/csv",), "csv"),
     Format("tsv", "text/tab-separated-values", ("text/tab-separated-values",), "tsv"),
 )
@@ -39,7 +38,7 @@ RESULT_FORMATS: tuple[Format, ...] = (
 GRAPH_FORMATS: tuple[Format, ...] = (
     Format("turtle", "text/turtle", ("text/turtle", "application/x-turtle"), "ttl"),
     Format("ntriples", "application/n-triples", ("application/n-triples", "text/plain"), "nt"),
-    Format("rdfxml", "application/rdf+xml", ("application/rdf+xml", "application/xml", "text/xml"), "rdf"),
+    Format("rdfxml", "application/rdf+xml", ("application/rdf+xml", "application/xml"), "rdf"),
     Format("jsonld", "application/ld+json", ("application/ld+json", "application/json"), "jsonld"),
 )
 

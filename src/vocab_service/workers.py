@@ -218,6 +218,8 @@ class QueryPool:
             worker = self._spawn(index)
             self._workers.append(worker)
             self._idle.put_nowait(worker)
+        for _ in range(self.size):  # each worker in turn (the queue is FIFO) opens the checkpoint now
+            await self.run(Job("ASK {}", "json", "turtle"))
 
     async def stop(self) -> None:
         for worker in self._workers:
