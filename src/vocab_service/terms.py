@@ -203,6 +203,8 @@ def not_acceptable(offered: tuple[str, ...]) -> Response:
 
 
 def not_found(request: Request, what: str) -> Response:
+    if len(what) > 300:  # the client's own input, echoed: keep the message short
+        what = what[:300] + "…"
     chosen = choose(request.headers.get("accept"), OFFERED)
     fmt = format_from_param(request.query_params.get("format"))
     if (fmt is None or fmt.media_type == HTML) and chosen == HTML:
