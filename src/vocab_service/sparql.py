@@ -31,6 +31,7 @@ from .store import EmbeddedStore, RemoteStore, Store
 from .workers import Answer, Job, QueryError, QueryPool, Snapshots
 
 log = logging.getLogger("vocab_service.sparql")
+MAX_NESTING = 200  # groups, brackets and parentheses; real queries use a handful
 
 QUERIES = Path(__file__).parent / "queries"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -108,6 +109,8 @@ class SparqlService:
         if not query.strip():
             raise BadRequest("the query is empty")
         features = scan(query)
+        if features.depth > MAX_NESTING:
+            raise BadRequest(f"the query is nested more than {MAX_NESTING} levels deep")
         if features.update_keywords:
             raise Forbidden("this endpoint is read-only: SPARQL Update operations "
                             f"({', '.join(sorted(set(features.update_keywords)))}) are refused")
@@ -257,16 +260,23 @@ async def _protocol_request(request: Request) -> tuple[str | None, list[tuple[st
     query = _first(params, "query")
     if request.method == "POST":
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await request.body()
-        if len(body) > settings.max_query_length * 4 + 10_000:
-            raise PayloadTooLarge(f"the request is larger than the query length limit allows "
-                                  f"({settings.max_query_length} characters)")
+        # Read while streaming: a body over the limit is refused before it is all received.
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_query_length * 4 + 10_000:
+                raise PayloadTooLarge(f"the request is larger than the query length limit allows "
+                                      f"({settings.max_query_length} characters)")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"the request body is not valid UTF-8 (byte {exc.start})") from None
         if media == "application/x-www-form-urlencoded":
-            form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+            form = parse_qsl(text, keep_blank_values=True)
             params += form
             query = _first(form, "query") or query
         elif media == "application/sparql-query":
-            query = body.decode("utf-8", errors="replace")
+            query = text
         elif media == "application/sparql-update":
             raise Forbidden("this endpoint is read-only: SPARQL Update is refused")
         else:

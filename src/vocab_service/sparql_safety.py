@@ -42,6 +42,7 @@ class QueryFeatures:
     services: list[str] = field(default_factory=list)  # IRIs after SERVICE; "" for a variable or name
     update_keywords: list[str] = field(default_factory=list)
     has_from: bool = False  # FROM or FROM NAMED: the query names its own dataset
+    depth: int = 0  # deepest nesting of { ( [ (the engine's parser recurses; a few thousand levels crash it)
 
 
 def tokens(query: str) -> list[tuple[str, str]]:
@@ -65,7 +66,14 @@ def token_spans(query: str) -> list[tuple[str, int, str]]:
 def scan(query: str) -> QueryFeatures:
     features = QueryFeatures()
     toks = tokens(query)
+    depth = 0
     for index, (kind, text) in enumerate(toks):
+        if kind == "other":
+            if text in "{([":
+                depth += 1
+                features.depth = max(features.depth, depth)
+            elif text in "})]":
+                depth -= 1
         if kind != "word":
             continue
         upper = text.upper()
