@@ -143,6 +143,8 @@ def format_param(value: str) -> tuple[str | None, str | None]:
         return "html", "html"
     result = next((f.key for f in RESULT_FORMATS if value in (f.key, *f.accepts)), None)
     graph = next((f.key for f in GRAPH_FORMATS if value in (f.key, *f.accepts)), None)
+    # Clients such as SPARQLWrapper send format=xml / format=json whatever the query form.
+    graph = graph or {"xml": "rdfxml", "json": "jsonld"}.get(value)
     return result, graph
 
 
