@@ -124,6 +124,8 @@ async def validate(request: Request) -> Response:
         return await _form_post(request, body, media_type, lang)
     accept = request.headers.get("accept")
     chosen = negotiation.choose(accept, REPORT_TYPES)
+    if chosen == negotiation.JSONLD and "ld+json" not in (accept or "").lower():
+        chosen = "application/json"  # negotiation reads application/json as JSON-LD; here it names the report
     if chosen is None:
         raise NotAcceptable(f"the report is available as {', '.join(REPORT_TYPES)}")
     report = await run_in_threadpool(_check, request, body, media_type, lang)
