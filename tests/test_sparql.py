@@ -9,6 +9,7 @@ import json
 import httpx
 import pyoxigraph as ox
 import pytest
+from conftest import BASE, Server
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -16,8 +17,6 @@ from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
 from vocab_service.results import choose_graph_format, choose_result_format, negotiate
 from vocab_service.sparql import load_examples
-
-from conftest import BASE, Server
 
 ICTO = BASE + "concept/icto-coach"
 LABEL_QUERY = f"""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import free_port
+
 from vocab_service.store import EmbeddedStore, RemoteStore, Store
 
 OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")

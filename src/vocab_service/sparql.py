@@ -6,6 +6,7 @@ worker pool (embedded store) or the remote server (remote mode).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -21,8 +22,14 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
 from . import results
-from .errors import (BadRequest, Forbidden, NotAcceptable, PayloadTooLarge, ServiceUnavailable,
-                     UnsupportedMediaType)
+from .errors import (
+    BadRequest,
+    Forbidden,
+    NotAcceptable,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 from .namespaces import Namespaces
 from .rendering import render, request_lang
 from .settings import Settings
@@ -148,24 +155,31 @@ class SparqlService:
         form: dict[str, list[str]] = {}
         for key, value in params:
             form.setdefault(key, []).append(value)
-        try:
-            async with self._client.stream("POST", store.query_url, data=form,
-                                           headers={"Accept": f"{result_media}, {graph_media};q=0.9"}) as response:
+        client = self._client
+
+        async def exchange() -> tuple[int, str, bytes]:
+            async with client.stream("POST", store.query_url, data=form,
+                                     headers={"Accept": f"{result_media}, {graph_media};q=0.9"}) as response:
                 body = b""
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > limit:
                         raise ServiceUnavailable(f"the result is larger than {limit} bytes; add a LIMIT")
-        except httpx.TimeoutException:
+                return response.status_code, response.headers.get("content-type", ""), body
+
+        try:
+            # One deadline for the whole exchange (httpx's timeouts apply per read).
+            status, content_type, body = await asyncio.wait_for(exchange(), self.settings.query_timeout_s)
+        except (TimeoutError, httpx.TimeoutException):
             raise ServiceUnavailable(f"query exceeded the {self.settings.query_timeout_s:g} s time limit",
                                      limit="time") from None
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"the SPARQL store did not answer: {exc}") from None
-        if response.status_code == 400:
+        if status == 400:
             raise BadRequest(f"the query could not be run: {body.decode(errors='replace')}")
-        if response.status_code >= 300:
-            raise ServiceUnavailable(f"the SPARQL store answered HTTP {response.status_code}")
-        media = response.headers.get("content-type", "").split(";")[0].strip()
+        if status >= 300:
+            raise ServiceUnavailable(f"the SPARQL store answered HTTP {status}")
+        media = content_type.split(";")[0].strip()
         if media == graph_media:
             if html:
                 triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))[: self.settings.max_result_rows]

@@ -76,7 +76,7 @@ class Store(ABC):
     def ask(self, query: str) -> bool:
         """Run a trusted ASK over the union graph."""
 
-    def close(self) -> None:  # noqa: B027 - optional for subclasses
+    def close(self) -> None:
         pass
 
     # Idempotent loading of source files -----------------------------------------------------------
