@@ -64,7 +64,7 @@ class _Cache:
     generation: int = -1
     entries: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    size: int = 1024
+    size: int = 256
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,16 @@ class Alignment:
         self.institution_prefix = ns.institution_graph("")
 
     # Queries and caching --------------------------------------------------------------------------
-    def _cached(self, key: Any, compute: Any) -> Any:
-        generation = self.store.generation
+    def cached(self, key: Any, compute: Any, generation: int | None = None) -> Any:
+        """``compute()``, remembered until the store changes (errors are not remembered).
+
+        ``generation``: the store generation the caller's inputs were read at; if the store has changed
+        since, the result is computed but not remembered.
+        """
+        current = self.store.generation
+        if generation is not None and generation != current:
+            return compute()
+        generation = current
         cache_ = self._cache
         with cache_.lock:
             if cache_.generation != generation:
@@ -143,7 +151,7 @@ class Alignment:
         text = load_query(name, self.ns)
         values = {**({"vocab": self.ns.vocabulary_graph} if "?vocab" in text else {}), **(bindings or {})}
         key = ("select", name, tuple(sorted(values.items())))
-        return self._cached(key, lambda: self.store.select(text, values))  # type: ignore[no-any-return]
+        return self.cached(key, lambda: self.store.select(text, values))  # type: ignore[no-any-return]
 
     def _is_institution_graph(self, row: dict[str, str]) -> bool:
         graph = row.get("graph", "")
@@ -164,7 +172,7 @@ class Alignment:
                 result.setdefault(row["resource"], {}).setdefault(row.get("lang", ""), row["label"])
             return result
 
-        return self._cached("labels", compute)  # type: ignore[no-any-return]
+        return self.cached("labels", compute)  # type: ignore[no-any-return]
 
     def label(self, iri: str | None, lang: str) -> str:
         if not iri:
@@ -197,37 +205,46 @@ class Alignment:
         return institution_id
 
     def features(self) -> dict[str, RoleFeatures]:
-        """Every local role of every institution with its feature sets, by role IRI."""
+        """Every local role of every institution with its feature sets, by role IRI.
+
+        The query returns one row per (role, kind, value) and names the institution by its graph only
+        (a graph is named after the identifier it holds, see ``institutions.identify``): few columns and
+        no joins keep it fast on thousands of roles.
+        """
 
         def compute() -> dict[str, RoleFeatures]:
+            known = {i["id"]: i for i in self.institutions()}
             raw: dict[str, dict[str, Any]] = {}
+            prefix = len(self.institution_prefix)
             for row in self.select("alignment-features"):
-                if not self._is_institution_graph(row):
+                institution = (
+                    known.get(row["graph"][prefix:])
+                    if row["graph"].startswith(self.institution_prefix)
+                    else None
+                )
+                if institution is None:
                     continue
-                entry = raw.setdefault(
-                    row["role"],
-                    {
-                        "institution": row["id"],
-                        "iri": row["institution"],
-                        "sector": row.get("sector"),
+                entry = raw.get(row["role"])
+                if entry is None:
+                    entry = raw[row["role"]] = {
+                        "institution": institution,
                         "units": set(),
                         "features": {n: set() for n in WEIGHTS},
                         "mappings": {k: set() for k in MAPPING_KINDS},
-                    },
-                )
-                if "unit" in row:
-                    entry["units"].add(row["unit"])
-                kind = row.get("kind")
-                if kind:
+                    }
+                kind = row["kind"]
+                if kind == "unit":
+                    entry["units"].add(row["value"])
+                elif kind != "role":
                     entry["features"][KIND_TO_FEATURE[kind]].add(row["value"])
                     if kind in MAPPING_KINDS:
                         entry["mappings"][kind].add(row["value"])
             return {
                 role: RoleFeatures(
                     role,
-                    e["institution"],
-                    e["iri"],
-                    e["sector"],
+                    e["institution"]["id"],
+                    e["institution"]["iri"],
+                    e["institution"]["sector"],
                     frozenset(e["units"]),
                     {n: frozenset(v) for n, v in e["features"].items()},
                     {k: frozenset(v) for k, v in e["mappings"].items()},
@@ -235,7 +252,7 @@ class Alignment:
                 for role, e in raw.items()
             }
 
-        return self._cached("features", compute)  # type: ignore[no-any-return]
+        return self.cached("features", compute)  # type: ignore[no-any-return]
 
     def roles(self, institution_id: str, task: str | None = None) -> list[RoleFeatures]:
         """The roles of an institution (performing ``task`` if given), by IRI."""
@@ -265,7 +282,7 @@ class Alignment:
                 key=lambda t: (_rank(SCOPE_ORDER, t["scope"]), _rank(LEVEL_ORDER, t["level"]), t["task"]),
             )
 
-        return self._cached("tasks", compute)  # type: ignore[no-any-return]
+        return self.cached("tasks", compute)  # type: ignore[no-any-return]
 
     def support_roles(self) -> list[str]:
         return [row["role"] for row in self.select("alignment-support-roles")]
@@ -319,7 +336,7 @@ class Alignment:
         features = self.features()
         if role not in features:
             raise NotFound(f"{role} is not a local role of any institution")
-        return self._cached(("similar", role, limit), lambda: self._similar(features, role, limit))  # type: ignore
+        return self.cached(("similar", role, limit), lambda: self._similar(features, role, limit))  # type: ignore
 
     def _similar(self, features: dict[str, RoleFeatures], role: str, limit: int) -> dict[str, Any]:
         source = features[role]
@@ -365,7 +382,7 @@ class Alignment:
                 "unmatched_b": [r.role for r in roles_b if r.role not in used_b],
             }
 
-        return self._cached(("compare", a, b), compute)  # type: ignore[no-any-return]
+        return self.cached(("compare", a, b), compute)  # type: ignore[no-any-return]
 
     def missing(self, institution_id: str | None = None) -> list[dict[str, Any]]:
         """Per institution, the tasks no role covers, grouped by scope and level."""
@@ -400,10 +417,12 @@ class Alignment:
         ids = [self.require_institution(institution_id)] if institution_id else self.institution_ids()
         bindings = {"graph": self.graph_of(institution_id)} if institution_id else {}
         per: dict[str, dict[str, dict[str, list[str]]]] = {i: {} for i in ids}
+        prefix = len(self.institution_prefix)
         for row in self.select("alignment-duplicates", bindings):
-            if not self._is_institution_graph(row) or row["id"] not in per:
+            institution = row["graph"][prefix:] if row["graph"].startswith(self.institution_prefix) else None
+            if institution not in per:
                 continue
-            units = per[row["id"]].setdefault(row["task"], {}).setdefault(row["role"], [])
+            units = per[institution].setdefault(row["task"], {}).setdefault(row["role"], [])
             if "unit" in row:
                 units.append(row["unit"])
         return [
@@ -474,7 +493,7 @@ class Alignment:
                 ],
             }
 
-        return self._cached(("coverage", sector), compute)  # type: ignore[no-any-return]
+        return self.cached(("coverage", sector), compute)  # type: ignore[no-any-return]
 
 
 def cell_state(cell: dict[str, int]) -> str:

@@ -28,10 +28,14 @@ router = APIRouter(tags=["alignment"])
 
 
 def _alignment(request: Request) -> Alignment:
+    """The app's alignment service; the store generation at the first call is noted on the request, so a
+    response built from data read before a write is not cached as if it were current."""
     state = request.app.state
     alignment: Alignment | None = getattr(state, "alignment", None)
     if alignment is None:
         alignment = state.alignment = Alignment(state.store, state.ns)
+    if not hasattr(request.state, "generation"):
+        request.state.generation = alignment.store.generation
     return alignment
 
 
@@ -78,6 +82,10 @@ def csv_response(header: list[str], rows: Iterable[Iterable[Any]], filename: str
     )
 
 
+# Query parameters that select what a view shows; only these take part in the response cache key.
+VIEW_PARAMS = ("role", "limit", "a", "b", "institution", "task", "sector")
+
+
 async def _respond(
     request: Request,
     data: dict[str, Any],
@@ -88,27 +96,34 @@ async def _respond(
     offered: tuple[str, ...] = (JSON, CSV, HTML),
     **page: Any,
 ) -> Response:
+    """The view in the negotiated format; the serialised response is kept until the store changes."""
     fmt = choose_format(request.headers.get("accept"), request.query_params.get("format"), offered)
-    if fmt == JSON:
-        return JSONResponse(data, headers={"Vary": "Accept"})
-    if fmt == CSV:
-        header, rows = csv_rows()
-        return csv_response(header, rows, filename)
-    lang = request_lang(request)
+    lang = request_lang(request) if fmt == HTML else ""
     alignment = _alignment(request)
-    params = {k: v for k, v in request.query_params.items() if k not in ("format", "lang")}
-    return render(
-        template,
-        lang=lang,
-        t=t,
-        data=data,
-        label=lambda iri: alignment.label(iri, lang),
-        slug=lambda iri: (iri or "").rsplit("/", 1)[-1],
-        weights=WEIGHTS,
-        query_json=urlencode({**params, "format": "json"}),
-        query_csv=urlencode({**params, "format": "csv"}),
-        **page,
-    )
+    params = {k: request.query_params[k] for k in VIEW_PARAMS if k in request.query_params}
+
+    def build() -> Response:
+        if fmt == JSON:
+            return JSONResponse(data, headers={"Vary": "Accept"})
+        if fmt == CSV:
+            header, rows = csv_rows()
+            return csv_response(header, rows, filename)
+        return render(
+            template,
+            lang=lang,
+            t=t,
+            data=data,
+            label=lambda iri: alignment.label(iri, lang),
+            slug=lambda iri: (iri or "").rsplit("/", 1)[-1],
+            weights=WEIGHTS,
+            query_json=urlencode({**params, "format": "json"}),
+            query_csv=urlencode({**params, "format": "csv"}),
+            **page,
+        )
+
+    key = ("response", request.url.path, tuple(sorted(params.items())), fmt, lang)
+    response: Response = await run_in_threadpool(alignment.cached, key, build, request.state.generation)
+    return response
 
 
 def _join(values: Iterable[str]) -> str:
