@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from vocab_service.negotiation import (
-    HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, NegotiationCache, choose, format_from_param, parse_accept,
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDFXML,
+    TURTLE,
+    NegotiationCache,
+    choose,
+    format_from_param,
+    parse_accept,
 )
 
 ALL = (HTML, TURTLE, JSONLD, RDFXML, NTRIPLES)

@@ -8,11 +8,10 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
+from conftest import BASE, Server
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SKOS
-
-from conftest import BASE, Server
 from test_terms import small_server  # noqa: F401 - fixture
 
 LANGS = ("nl", "en")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import BASE, ONTOLOGY, Server
 from pyld import jsonld
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SKOS
 
-from conftest import BASE, ONTOLOGY, Server
 from vocab_service.namespaces import Namespaces
 from vocab_service.representations import Publisher
 from vocab_service.store import EmbeddedStore

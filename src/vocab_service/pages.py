@@ -19,8 +19,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from .negotiation import TERM_FORMATS
-from .rendering import LANGS, environment, request_lang, t
-from .representations import SCHEMA, Snapshot, Table, html_entry, local_name
+from .rendering import LANGS, environment, render, request_lang, t
+from .representations import Snapshot, Table, html_entry, local_name
 from .terms import publisher, serve_entry
 
 Link = dict[str, Any]
@@ -277,8 +277,6 @@ def install(app: FastAPI) -> None:
             entry = pub.table.get(path)
             if entry is None:  # only before the first data load
                 template, build = PAGES[path]
-                from .rendering import render
-
                 return render(template, lang=request_lang(request), **build(pub.snapshot, request_lang(request)))
             return serve_entry(request, entry)
         return serve

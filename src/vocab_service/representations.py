@@ -103,7 +103,7 @@ class Snapshot:
             for value in sorted(values):
                 if value.language == wanted:
                     return str(value)
-        return str(sorted(values)[0]) if values else None
+        return str(min(values)) if values else None
 
     def label(self, node: URIRef | BNode, lang: str) -> str:
         for predicate in LABEL_PREDICATES + (DCTERMS.title,):

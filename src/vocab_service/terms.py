@@ -15,6 +15,7 @@ same rules with ordinary Request/Response objects and are what OpenAPI documents
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -31,9 +32,16 @@ from .middleware import REQUEST_ID, ASGIApp, Receive, Scope, Send, access_log
 from .negotiation import HTML, TERM_FORMATS, NegotiationCache, choose, content_type, format_from_param
 from .rendering import HTML_HEADERS, LANGS, pick_lang, render, request_lang
 from .representations import (
-    CORS_HEADERS, Entry, Publisher, Snapshot, Variant, describe, serialize,
+    CORS_HEADERS,
+    Entry,
+    Publisher,
+    Snapshot,
+    Variant,
+    describe,
+    serialize,
 )
 
+log_errors = logging.getLogger("vocab_service")
 OFFERED = tuple(f.media_type for f in TERM_FORMATS)
 OPTIONS_HEADERS = [
     (b"allow", b"GET, HEAD, OPTIONS"), *CORS_HEADERS,
@@ -321,10 +329,8 @@ def install(app: FastAPI) -> None:
                 changed.clear()
                 try:
                     refresh()
-                except Exception:  # noqa: BLE001 - keep serving the previous table, say why
-                    import logging
-
-                    logging.getLogger("vocab_service").exception("rebuilding representations failed")
+                except Exception:  # keep serving the previous table, and say why
+                    log_errors.exception("rebuilding representations failed")
 
     async def start(app_: FastAPI) -> None:
         await asyncio.to_thread(refresh)
