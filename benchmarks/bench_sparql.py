@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pyoxigraph as ox  # noqa: E402
-from synthetic import generate, institutions_for  # noqa: E402
+import pyoxigraph as ox
+from synthetic import generate, institutions_for
 
-from vocab_service.namespaces import Namespaces  # noqa: E402
-from vocab_service.store import EmbeddedStore  # noqa: E402
+from vocab_service.namespaces import Namespaces
+from vocab_service.store import EmbeddedStore
 
 QUERIES = ROOT / "src" / "vocab_service" / "queries"
 RESULTS = Path(__file__).parent / "results" / "sparql.md"
@@ -138,10 +138,14 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args()
     queries = {p.stem: p.read_text(encoding="utf-8") for p in sorted(QUERIES.glob("*.rq"))}
-    lines = [f"# SPARQL endpoint benchmark\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}, pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}."
-             f" Median of {args.runs} runs after one warm-up, JSON results over HTTP on loopback, "
-             f"`python benchmarks/bench_sparql.py --write`.\n"]
+    from importlib.metadata import version
+
+    header = (f"# SPARQL endpoint benchmark\n\nMachine: {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, pyoxigraph {version('pyoxigraph')}. Median of {args.runs} "
+              "runs after one warm-up, JSON results over HTTP on loopback, "
+              "`python benchmarks/bench_sparql.py --rdflib-endpoint PATH --write`. The machine was shared "
+              "with other work while this ran: treat small differences as noise.\n")
+    lines = [header]
 
     with tempfile.TemporaryDirectory(prefix="bench-sparql-") as tmp:
         work = Path(tmp) / "main"

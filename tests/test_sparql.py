@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from urllib.parse import quote
 
 import httpx
 import pyoxigraph as ox
@@ -233,3 +235,29 @@ def test_every_example_query_runs(client: httpx.Client) -> None:
 def test_vendored_editor_is_served(client: httpx.Client) -> None:
     for path in ("/static/yasgui/yasgui.min.js", "/static/yasgui/yasgui.min.css", "/static/sparql.js"):
         assert client.get(path).status_code == 200
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed")
+def test_query_page_in_a_browser(server: Server) -> None:
+    """Yasgui mounts from the vendored files, runs the query of the URL and shows rows; no console errors."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: problems.append("outside: " + r.url)
+                if not r.url.startswith(server.url) else None)
+        page.goto(server.url + "/sparql?query=" + quote(LABEL_QUERY))
+        page.wait_for_selector(".CodeMirror")
+        page.wait_for_selector(".yasr table tbody tr", timeout=15_000)
+        assert page.locator("#sparql-form").is_hidden()
+        assert page.locator(".yasr table tbody tr").count() >= 1
+        browser.close()
+    assert problems == []

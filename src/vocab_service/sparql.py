@@ -31,7 +31,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .namespaces import Namespaces
-from .rendering import render, request_lang
+from .rendering import HTML_HEADERS, render, request_lang
 from .settings import Settings
 from .sparql_safety import refused_services, scan
 from .store import EmbeddedStore, RemoteStore, Store
@@ -90,7 +90,7 @@ def prefix_block(ns: Namespaces) -> str:
 # The service --------------------------------------------------------------------------------------
 
 @dataclass
-class Request_:
+class QueryRequest:
     """A query as the protocol delivered it."""
 
     query: str
@@ -126,7 +126,7 @@ class SparqlService:
             raise Forbidden(f"SERVICE is only allowed to the configured endpoints; refused: {', '.join(refused)}")
         return features
 
-    async def run(self, request: Request_) -> Answer:
+    async def run(self, request: QueryRequest) -> Answer:
         features = self.check(request.query)
         if isinstance(self.store, RemoteStore):
             return await self._forward(request, union=not features.has_from)
@@ -140,7 +140,7 @@ class SparqlService:
         except QueryError as exc:
             raise BadRequest(f"the query could not be run: {exc}") from None
 
-    async def _forward(self, request: Request_, *, union: bool) -> Answer:
+    async def _forward(self, request: QueryRequest, *, union: bool) -> Answer:
         """Remote mode: the SPARQL server runs the query, with our time limit on the whole exchange."""
         store = self.store
         assert isinstance(store, RemoteStore)
@@ -356,7 +356,7 @@ def install(app: FastAPI) -> None:
         if query is None:
             return _describe_service(request, accept, format_)
         result, graph = _choose_formats(accept, format_, html=True)
-        answer = await service.run(Request_(query, _all(params, "default-graph-uri"),
+        answer = await service.run(QueryRequest(query, _all(params, "default-graph-uri"),
                                             _all(params, "named-graph-uri"), result, graph))
         if result == "html":
             return _page(request, query, answer)
@@ -379,12 +379,9 @@ def install(app: FastAPI) -> None:
 
 
 def _rdf_response(graph: Graph, accept: str | None, format_: str | None) -> Response:
-    key = (results.format_param(format_)[1] if format_ else results.choose_graph_format(accept)) or None
+    key = results.format_param(format_)[1] if format_ else results.choose_graph_format(accept)
     if key is None or key == "html":
-        if format_ or accept:
-            key = "turtle" if key == "html" or not accept or "*/*" in accept else None
-        if key is None:
-            raise NotAcceptable("this resource is available as Turtle, N-Triples, RDF/XML and JSON-LD")
+        raise NotAcceptable("this resource is available as Turtle, N-Triples, RDF/XML and JSON-LD")
     rdflib_format = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}[key]
     body = graph.serialize(format=rdflib_format, encoding="utf-8")
     return Response(body, media_type=results.media_type(key), headers={"Vary": "Accept"})
@@ -432,8 +429,12 @@ def _page(request: Request, query: str | None, answer: Answer | None) -> Respons
             rows = [[_display(b[v], ns) if v in b else None for v in variables] for b in doc["results"]["bindings"]]
             table = {"vars": variables, "rows": rows, "truncated": answer.truncated}
     examples = request.app.state.sparql_examples
-    return render("sparql.html", lang=lang, query=query or prefix_block(ns) + "\nSELECT ?concept ?label WHERE {\n"
+    response = render("sparql.html", lang=lang, query=query or prefix_block(ns) + "\nSELECT ?concept ?label WHERE {\n"
                   "  ?concept skos:inScheme dos:docentondersteuning ;\n    skos:prefLabel ?label .\n"
                   "  FILTER(lang(?label) = \"nl\")\n}\nORDER BY ?label\nLIMIT 25\n",
                   table=table, examples=examples, prefixes=prefix_block(ns),
                   settings=request.app.state.settings)
+    # Yasgui (CodeMirror) injects <style> elements and style attributes; scripts stay 'self' only.
+    response.headers["Content-Security-Policy"] = HTML_HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return response

@@ -7,7 +7,7 @@
   if (!mount || !form || typeof window.Yasgui !== "function") return;
   const textarea = document.getElementById("sparql-query");
   const yasgui = new window.Yasgui(mount, {
-    requestConfig: { endpoint: mount.dataset.endpoint, method: "POST" },
+    requestConfig: { endpoint: new URL(mount.dataset.endpoint, window.location.href).href, method: "POST" },
     copyEndpointOnNewTab: false,
     endpointCatalogueOptions: { getData: () => [] },
     persistenceId: null,
