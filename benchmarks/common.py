@@ -16,7 +16,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import EXAMPLES, Server, free_port  # noqa: E402
+from conftest import EXAMPLES, Server, free_port
 
 __all__ = ["EXAMPLES", "RESULTS", "ROOT", "Server", "descendants", "free_port", "kill_tree", "rss_kib"]
 

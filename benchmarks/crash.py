@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 from common import EXAMPLES, RESULTS, Server, kill_tree
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace
 from rdflib.compare import isomorphic
 
 from vocab_service.auth import hash_token, mint_token
@@ -179,7 +179,7 @@ def startup_kills(data_dir: Path, delays: list[tuple[str, float]]) -> list[Start
         server = Server(data_dir)
         ready = threading.Event()
 
-        def launch(server: Server = server) -> None:
+        def launch(server: Server = server, ready: threading.Event = ready) -> None:
             try:
                 server.start(timeout=180)
             except RuntimeError:
@@ -258,16 +258,16 @@ def main() -> None:
 
     lines = [
         "# Crash safety", "",
-        f"Measured with `benchmarks/crash.py --cycles {args.cycles} --seconds {args.seconds} "
-        f"--startup-kills {args.startup_kills}` on a {os.cpu_count()}-core {platform.machine()} machine, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; load average "
-        f"{os.getloadavg()[0]:.1f} at the end (other work ran on the machine; times are indicative).", "",
+        (f"Measured with `benchmarks/crash.py --cycles {args.cycles} --seconds {args.seconds} "
+         f"--startup-kills {args.startup_kills}` on a {os.cpu_count()}-core {platform.machine()} machine, "
+         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; load average "
+         f"{os.getloadavg()[0]:.1f} at the end (other work ran on the machine; times are indicative)."), "",
         "## SIGKILL while writing", "",
-        f"{len(INSTITUTIONS)} client threads, one per institution, each PUT two complete versions "
-        "(examples/{id}.ttl and the same with 20 extra triples) in turn, until the server and its worker "
-        "processes were killed with SIGKILL. Then the service was restarted on the same data directory.", "",
-        "| cycle | acknowledged writes | in flight at the kill | other answers | restart to healthy (s) "
-        "| every graph a complete version, none acknowledged lost |",
+        (f"{len(INSTITUTIONS)} client threads, one per institution, each PUT two complete versions "
+         "(examples/{id}.ttl and the same with 20 extra triples) in turn, until the server and its worker "
+         "processes were killed with SIGKILL. Then the service was restarted on the same data directory."), "",
+        ("| cycle | acknowledged writes | in flight at the kill | other answers | restart to healthy (s) "
+         "| every graph a complete version, none acknowledged lost |"),
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for n, c in enumerate(cycles, start=1):
