@@ -116,6 +116,8 @@ class Alignment:
         self.store = store
         self.ns = ns
         self._cache = _Cache()
+        self._warm_lock = threading.Lock()
+        self._warm_again = False
         self.institution_prefix = ns.institution_graph("")
 
     # Queries and caching --------------------------------------------------------------------------
@@ -161,6 +163,31 @@ class Alignment:
 
     def graph_of(self, institution_id: str) -> str:
         return self.ns.institution_graph(institution_id)
+
+    def warm(self) -> None:
+        """Compute the inputs every view shares for the current store generation.
+
+        Called in a background thread after each write, so the first page load after a change finds
+        them ready. Runs one at a time; a write during a run triggers one more run.
+        """
+        if not self._warm_lock.acquire(blocking=False):
+            self._warm_again = True
+            return
+        try:
+            while True:
+                self._warm_again = False
+                self.institutions()
+                self.labels()
+                self.features()
+                self.tasks()
+                self.coverage(None)
+                if not self._warm_again:
+                    break
+        finally:
+            self._warm_lock.release()
+
+    def warm_in_background(self, _store: Any = None) -> None:
+        threading.Thread(target=self.warm, name="alignment-warm", daemon=True).start()
 
     # Shared data ----------------------------------------------------------------------------------
     def labels(self) -> dict[str, dict[str, str]]:

@@ -237,7 +237,13 @@ async def compare(request: Request) -> Response:
 async def missing(request: Request) -> Response:
     """Missing links: per institution, the tasks of the vocabulary that none of its roles performs."""
     institution = _optional_id(request)
-    items = await run_in_threadpool(_alignment(request).missing, institution)
+    alignment = _alignment(request)
+    items = await run_in_threadpool(
+        alignment.cached,
+        ("missing", institution),
+        lambda: alignment.missing(institution),
+        request.state.generation,
+    )
     data = {"institution": institution, "institutions": items}
     return await _respond(
         request,
@@ -260,7 +266,13 @@ async def missing(request: Request) -> Response:
 async def duplicates(request: Request) -> Response:
     """Duplicated work: per institution, tasks performed by roles in different units."""
     institution = _optional_id(request)
-    items = await run_in_threadpool(_alignment(request).duplicates, institution)
+    alignment = _alignment(request)
+    items = await run_in_threadpool(
+        alignment.cached,
+        ("duplicates", institution),
+        lambda: alignment.duplicates(institution),
+        request.state.generation,
+    )
     data = {"institution": institution, "institutions": items}
     return await _respond(
         request,
@@ -282,7 +294,10 @@ async def duplicates(request: Request) -> Response:
 @router.get("/alignment/sectors", response_model=None)
 async def sectors(request: Request) -> Response:
     """Coverage of tasks and levels per sector (mbo, hbo, wo): institutions covering each, percentage."""
-    items = await run_in_threadpool(_alignment(request).sectors)
+    alignment = _alignment(request)
+    items = await run_in_threadpool(
+        alignment.cached, ("sectors",), alignment.sectors, request.state.generation
+    )
     data = {"sectors": items}
     return await _respond(
         request,
@@ -385,5 +400,14 @@ async def dashboard(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Routes for /alignment."""
+    """Routes for /alignment; after every write the shared inputs of the views are prepared again."""
+
+    async def start(app: FastAPI) -> None:
+        state = app.state
+        alignment = getattr(state, "alignment", None) or Alignment(state.store, state.ns)
+        state.alignment = alignment
+        state.store.on_change(alignment.warm_in_background)
+        alignment.warm_in_background()
+
+    app.state.starters.append(start)
     app.include_router(router)
