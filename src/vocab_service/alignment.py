@@ -63,6 +63,7 @@ def load_query(name: str, ns: Namespaces) -> str:
 class _Cache:
     generation: int = -1
     entries: dict[Any, Any] = field(default_factory=dict)
+    running: dict[Any, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     size: int = 256
 
@@ -124,6 +125,8 @@ class Alignment:
     def cached(self, key: Any, compute: Any, generation: int | None = None) -> Any:
         """``compute()``, remembered until the store changes (errors are not remembered).
 
+        One computation per key and generation: a second caller waits for the first (so a page load
+        right after a write shares the background preparation instead of repeating it).
         ``generation``: the store generation the caller's inputs were read at; if the store has changed
         since, the result is computed but not remembered.
         """
@@ -134,15 +137,31 @@ class Alignment:
         cache_ = self._cache
         with cache_.lock:
             if cache_.generation != generation:
-                cache_.generation, cache_.entries = generation, {}
+                cache_.generation, cache_.entries, cache_.running = generation, {}, {}
             if key in cache_.entries:
                 return cache_.entries[key]
-        value = compute()
-        with cache_.lock:
-            if cache_.generation == generation:
-                if len(cache_.entries) >= cache_.size:
-                    cache_.entries.clear()
-                cache_.entries[key] = value
+            running = cache_.running.get(key)
+            mine = None
+            if running is None:
+                mine = cache_.running[key] = threading.Event()
+        if running is not None:
+            running.wait(timeout=120)
+            with cache_.lock:
+                if cache_.generation == generation and key in cache_.entries:
+                    return cache_.entries[key]
+            return compute()
+        try:
+            value = compute()
+            with cache_.lock:
+                if cache_.generation == generation:
+                    if len(cache_.entries) >= cache_.size:
+                        cache_.entries.clear()
+                    cache_.entries[key] = value
+        finally:
+            with cache_.lock:
+                if cache_.running.get(key) is mine:
+                    del cache_.running[key]
+            mine.set()  # type: ignore[union-attr]
         return value
 
     def select(self, name: str, bindings: dict[str, str] | None = None) -> list[dict[str, str]]:
