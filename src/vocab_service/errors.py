@@ -98,7 +98,44 @@ def problem_response(status: int, title: str, detail: str, headers: dict[str, st
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["type", "title", "status", "detail"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"}},
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Say in the OpenAPI description what every operation may answer: a problem document on any error.
+
+    FastAPI documents a 422 "Validation Error" that this service never sends (bad parameters are a 400
+    problem); it is replaced by a ``default`` problem+json response.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                if responses.get("422", {}).get("description") == "Validation Error":
+                    del responses["422"]
+                responses.setdefault("default", {
+                    "description": "An error, as an RFC 9457 problem document.",
+                    "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    document_problems(app)
+
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, exc.headers or None, **exc.extra)
