@@ -366,8 +366,14 @@ def install(app: FastAPI) -> None:
             media += "; charset=utf-8"
         return Response(answer.body, media_type=media, headers=headers)
 
+    graph_types = {f.media_type: {} for f in results.GRAPH_FORMATS}
     app.add_api_route("/sparql", endpoint, methods=["GET", "POST"], tags=["sparql"], response_model=None,
-                      summary="SPARQL 1.1 query endpoint (read-only)")
+                      summary="SPARQL 1.1 query endpoint (read-only)",
+                      responses={200: {"description": "Query results (SELECT/ASK) or a graph (CONSTRUCT/DESCRIBE) "
+                                       "in the negotiated format; without a query the service description or "
+                                       "the query page.",
+                                       "content": {**{f.media_type: {} for f in results.RESULT_FORMATS},
+                                                   **graph_types, results.HTML: {}}}})
 
     async def void(request: Request) -> Response:
         """VoID description of the dataset: size, classes, named graphs, endpoint, dump."""
@@ -375,7 +381,8 @@ def install(app: FastAPI) -> None:
         graph = void_description(request.app.state.store, request.app.state.ns, origin)
         return _rdf_response(graph, request.headers.get("accept"), request.query_params.get("format"))
 
-    app.add_api_route("/.well-known/void", void, methods=["GET"], tags=["sparql"], response_model=None)
+    app.add_api_route("/.well-known/void", void, methods=["GET"], tags=["sparql"], response_model=None,
+                      responses={200: {"description": "The VoID description.", "content": graph_types}})
 
 
 def _rdf_response(graph: Graph, accept: str | None, format_: str | None) -> Response:
