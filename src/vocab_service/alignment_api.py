@@ -82,6 +82,10 @@ def csv_response(header: list[str], rows: Iterable[Iterable[Any]], filename: str
     )
 
 
+VIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The view as JSON, CSV or an HTML page (Accept or ?format=).",
+          "content": {JSON: {}, CSV: {}, HTML: {}}}}
+
 # Query parameters that select what a view shows; only these take part in the response cache key.
 VIEW_PARAMS = ("role", "limit", "a", "b", "institution", "task", "sector")
 
@@ -154,7 +158,7 @@ def _required(request: Request, name: str) -> str:
     return value
 
 
-@router.get("/alignment/crosswalk", response_model=None)
+@router.get("/alignment/crosswalk", response_model=None, responses=VIEW_RESPONSES)
 async def crosswalk(request: Request) -> Response:
     """Every institution's local roles mapped to a vocabulary role (?role= slug or IRI)."""
     alignment = _alignment(request)
@@ -190,7 +194,7 @@ async def crosswalk(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/similar", response_model=None)
+@router.get("/alignment/similar", response_model=None, responses=VIEW_RESPONSES)
 async def similar(request: Request) -> Response:
     """The local roles at other institutions most similar to one local role (?role=IRI&limit=)."""
     role, limit = _required(request, "role"), _limit(request)
@@ -211,7 +215,7 @@ async def similar(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/compare", response_model=None)
+@router.get("/alignment/compare", response_model=None, responses=VIEW_RESPONSES)
 async def compare(request: Request) -> Response:
     """Two institutions side by side, role by role (?a=&b=)."""
     from .institutions import check_id
@@ -233,7 +237,7 @@ async def compare(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/missing", response_model=None)
+@router.get("/alignment/missing", response_model=None, responses=VIEW_RESPONSES)
 async def missing(request: Request) -> Response:
     """Missing links: per institution, the tasks of the vocabulary that none of its roles performs."""
     institution = _optional_id(request)
@@ -262,7 +266,7 @@ async def missing(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/duplicates", response_model=None)
+@router.get("/alignment/duplicates", response_model=None, responses=VIEW_RESPONSES)
 async def duplicates(request: Request) -> Response:
     """Duplicated work: per institution, tasks performed by roles in different units."""
     institution = _optional_id(request)
@@ -291,7 +295,7 @@ async def duplicates(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/sectors", response_model=None)
+@router.get("/alignment/sectors", response_model=None, responses=VIEW_RESPONSES)
 async def sectors(request: Request) -> Response:
     """Coverage of tasks and levels per sector (mbo, hbo, wo): institutions covering each, percentage."""
     alignment = _alignment(request)
@@ -316,7 +320,7 @@ async def sectors(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/roles", response_model=None)
+@router.get("/alignment/roles", response_model=None, responses=VIEW_RESPONSES)
 async def roles(request: Request) -> Response:
     """The roles of one institution, optionally only those performing a task (?institution=&task=)."""
     from .institutions import check_id
@@ -369,8 +373,8 @@ def dashboard_rows(coverage: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/alignment", response_model=None)
-@router.get("/alignment/dashboard", response_model=None)
+@router.get("/alignment", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/dashboard", response_model=None, responses=VIEW_RESPONSES)
 async def dashboard(request: Request) -> Response:
     """Institutions x tasks: how many roles cover each task; gaps and overlaps highlighted (?sector=)."""
     alignment = _alignment(request)
