@@ -91,9 +91,11 @@ POST_OPENAPI: dict[str, Any] = {
                             "text/turtle": {"schema": {"type": "string"}},
                             "application/ld+json": {"schema": {"type": "object"}},
                             "text/html": {"schema": {"type": "string"}}}},
-        "400": {"description": "Unparsable input (with line and column where known).", "content": _PROBLEM},
+        "400": {"description": "Unparsable input (with line and column where known); the form page answers "
+                "a form post with the page and the message.", "content": {**_PROBLEM, "text/html": {}}},
         "413": {"description": "The body is larger than the limit.", "content": _PROBLEM},
-        "415": {"description": "Unsupported Content-Type; the supported ones are listed.", "content": _PROBLEM},
+        "415": {"description": "Unsupported Content-Type; the supported ones are listed.",
+                "content": {**_PROBLEM, "text/html": {}}},
     },
 }
 
