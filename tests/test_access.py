@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -209,7 +210,7 @@ def test_tokens_never_reach_the_log(secured: Secured) -> None:
                            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {token}"})
         secured.client.get("/institutions", headers={"Authorization": f"Bearer {token}"})
     log = secured.server.log()
-    assert '"event": "access"' in log and "/institutions/zeehaven" in log  # the log was written
+    assert re.search(r'"event":\s*"access"', log) and "/institutions/zeehaven" in log  # the log was written
     leaked = [name for name, token in tokens.items() if token in log or token[:16] in log]
     assert leaked == []
     assert "Bearer" not in log and "authorization" not in log.lower()
