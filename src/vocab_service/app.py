@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,9 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings)
         try:
-            load_sources(app)
-            for start in app.state.starters:
-                await start(app)
+            await asyncio.to_thread(load_sources, app)
+            # Components prepare independently (representations, validator, SPARQL workers...):
+            # let their waits and worker start-ups overlap.
+            await asyncio.gather(*(start(app) for start in app.state.starters))
             app.state.ready = True
             yield
         finally:

@@ -36,14 +36,18 @@ class Store(ABC):
     def generation(self) -> int:
         return self._generation
 
-    def on_change(self, callback: Any) -> None:
-        """Call ``callback(store)`` after every change (in the thread that made the change)."""
-        self._listeners.append(callback)
+    def on_change(self, callback: Any, *, graph: str | None = None) -> None:
+        """Call ``callback(store)`` after every change (in the thread that made the change).
 
-    def _changed(self) -> None:
+        With ``graph``, only changes of that named graph call it.
+        """
+        self._listeners.append((graph, callback))
+
+    def _changed(self, graph: str) -> None:
         self._generation += 1
-        for callback in list(self._listeners):
-            callback(self)
+        for only, callback in list(self._listeners):
+            if only is None or only == graph:
+                callback(self)
 
     @abstractmethod
     def replace_graph(self, graph: str, ntriples: bytes) -> None:
@@ -176,7 +180,7 @@ class EmbeddedStore(Store):
                     f"DROP SILENT GRAPH <{name.value}> ; CREATE SILENT GRAPH <{name.value}> ; "
                     f"INSERT DATA {{ GRAPH <{name.value}> {{ {triples} }} }}"
                 )
-            self._changed()
+            self._changed(graph)
 
     def delete_graph(self, graph: str) -> bool:
         name = ox.NamedNode(graph)
@@ -184,7 +188,7 @@ class EmbeddedStore(Store):
             existed = self._store.contains_named_graph(name)
             if existed:
                 self._store.remove_graph(name)
-                self._changed()
+                self._changed(graph)
         return existed
 
     def graphs(self) -> list[str]:
@@ -255,14 +259,14 @@ class RemoteStore(Store):
         response = self._request("PUT", self.store_url, params={"graph": graph}, content=ntriples,
                                  headers={"Content-Type": "application/n-triples"})
         response.raise_for_status()
-        self._changed()
+        self._changed(graph)
 
     def delete_graph(self, graph: str) -> bool:
         response = self._request("DELETE", self.store_url, params={"graph": graph})
         if response.status_code == 404:
             return False
         response.raise_for_status()
-        self._changed()
+        self._changed(graph)
         return True
 
     def graphs(self) -> list[str]:

@@ -335,7 +335,7 @@ def install(app: FastAPI) -> None:
     async def start(app_: FastAPI) -> None:
         await asyncio.to_thread(refresh)
         app_.state.resources = ResourceCache(app_.state.store, app_.state.ns, settings.default_lang)
-        app_.state.store.on_change(lambda _store: changed.set())
+        app_.state.store.on_change(lambda _store: changed.set(), graph=app_.state.ns.vocabulary_graph)
         threading.Thread(target=watch, name="representations", daemon=True).start()
 
     async def stop(_: FastAPI) -> None:
