@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from rdflib import Graph
@@ -90,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     validate_api.install(app)
     sparql.install(app)
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:
         """Readiness: 200 once the vocabulary is loaded, 503 before."""
@@ -98,6 +103,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             status_code=200 if ready else 503)
 
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description, with one operation id per method.
+
+    Routes that answer GET and HEAD (or GET and POST) share one endpoint function, so FastAPI would
+    give both methods the same operation id; suffix the method where that happens.
+    """
+    if app.openapi_schema is None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Duplicate Operation ID")
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 description=app.description, routes=app.routes)
+        seen: set[str] = set()
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                operation_id = operation.get("operationId")
+                if operation_id in seen:
+                    operation["operationId"] = f"{operation_id}_{method}"
+                seen.add(operation["operationId"]) if operation_id else None
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def app_factory() -> FastAPI:
