@@ -19,7 +19,7 @@ from . import __version__, downloads, middleware, pages, search, terms
 from . import alignment_api, auth, institutions
 from . import validate_api
 from . import sparql
-from .errors import install_error_handlers
+from .errors import document_problems, install_error_handlers
 from .namespaces import Namespaces
 from .rendering import STATIC
 from .settings import Settings
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sparql.install(app)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    document_problems(app)  # wraps the builder above: every operation documents its problem+json errors
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:

@@ -134,8 +134,6 @@ def document_problems(app: FastAPI) -> None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    document_problems(app)
-
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, exc.headers or None, **exc.extra)
