@@ -373,7 +373,19 @@ def install(app: FastAPI) -> None:
                                        "in the negotiated format; without a query the service description or "
                                        "the query page.",
                                        "content": {**{f.media_type: {} for f in results.RESULT_FORMATS},
-                                                   **graph_types, results.HTML: {}}}})
+                                                   **graph_types, results.HTML: {}}}},
+                      openapi_extra={"parameters": [
+                          {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+                           "description": "The SPARQL query (or in a form or application/sparql-query body)."},
+                          {"name": "default-graph-uri", "in": "query", "required": False,
+                           "schema": {"type": "array", "items": {"type": "string"}},
+                           "description": "Graphs of the store that form the default graph."},
+                          {"name": "named-graph-uri", "in": "query", "required": False,
+                           "schema": {"type": "array", "items": {"type": "string"}},
+                           "description": "Graphs of the store available as named graphs."},
+                          {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+                           "description": "Result format instead of Accept: json, xml, csv, tsv, ttl, nt, rdf, "
+                                          "jsonld or html."}]})
 
     async def void(request: Request) -> Response:
         """VoID description of the dataset: size, classes, named graphs, endpoint, dump."""
