@@ -194,3 +194,28 @@ def test_memory_limit_stops_a_worker(make_server) -> None:  # type: ignore[no-un
         assert "memory limit of 128 MB" in response.json()["detail"]
         assert time.monotonic() - started < 30
         assert count(c) > 0
+
+
+@pytest.mark.slow
+def test_a_full_queue_answers_503_and_queued_queries_wait_their_turn(make_server) -> None:  # type: ignore[no-untyped-def]
+    srv = make_server({"VOCAB_QUERY_TIMEOUT_S": "3", "VOCAB_QUERY_WORKERS": "1", "VOCAB_QUERY_QUEUE": "1"})
+    outcome: dict[str, httpx.Response] = {}
+
+    def send(name: str, query: str) -> None:
+        outcome[name] = httpx.post(srv.url + "/sparql", data={"query": query}, timeout=30)
+
+    runaway = threading.Thread(target=send, args=("runaway", EXPLOSIVE))
+    runaway.start()
+    time.sleep(0.5)  # the only worker is busy now
+    queued = threading.Thread(target=send, args=("queued", "ASK { ?s ?p ?o }"))
+    queued.start()
+    time.sleep(0.5)  # the only place in the queue is taken now
+    refused = httpx.post(srv.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "2"
+    assert "queries are waiting" in refused.json()["detail"]
+    runaway.join()
+    queued.join()
+    assert outcome["runaway"].status_code == 503  # stopped at the time limit
+    assert outcome["queued"].status_code == 200  # answered by the replacement worker
+    assert outcome["queued"].json()["boolean"] is True

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0, le=600, description="Time limit of one SPARQL query.")
     query_memory_mb: int = Field(1024, ge=64, description="Memory limit of one SPARQL worker process.")
     query_workers: int = Field(2, ge=1, le=64, description="Number of SPARQL worker processes.")
+    query_queue: int = Field(
+        64, ge=0, le=10_000,
+        description="Queries that may wait for a free worker (each up to the time limit); beyond this, 503.",
+    )
     max_query_length: int = Field(20_000, ge=100, description="Longest accepted SPARQL query, in characters.")
     max_result_rows: int = Field(10_000, ge=1, description="Most rows a SELECT result returns.")
     service_allowlist: list[str] = Field(

@@ -332,7 +332,7 @@ def install(app: FastAPI) -> None:
             snapshots.take(store)
             store.on_change(snapshots.take)
             pool = QueryPool(snapshots, workers=settings.query_workers, memory_mb=settings.query_memory_mb,
-                             timeout_s=settings.query_timeout_s)
+                             timeout_s=settings.query_timeout_s, queue=settings.query_queue)
             await pool.start()
         app.state.sparql = SparqlService(settings, store, pool)
         app.state.sparql_examples = load_examples()

@@ -193,12 +193,16 @@ class QueryPool:
     """``query_workers`` processes; ``run(job)`` waits for a free one, then for its answer."""
 
     def __init__(self, snapshots: Snapshots, *, workers: int, memory_mb: int, timeout_s: float,
-                 queue_wait_s: float = 2.0) -> None:
+                 queue: int = 64, queue_wait_s: float | None = None) -> None:
         self.snapshots = snapshots
         self.size = workers
         self.memory_mb = memory_mb
         self.timeout_s = timeout_s
-        self.queue_wait_s = queue_wait_s
+        # Like a server's accept backlog: a bounded number of queries wait (up to the time limit) for a
+        # worker; only past that bound is the service saturated and says so with 503.
+        self.queue = queue
+        self.queue_wait_s = timeout_s if queue_wait_s is None else queue_wait_s
+        self._waiting = 0
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -262,10 +266,17 @@ class QueryPool:
         if current is None:
             raise ServiceUnavailable("the store has no checkpoint to query yet")
         job.generation, job.snapshot = current[0], str(current[1])
+        if self._idle.empty() and self._waiting >= self.queue:
+            raise PoolBusy(f"all {self.size} query workers are busy and {self._waiting} queries are waiting; "
+                           "try again shortly")
+        self._waiting += 1
         try:
             worker = await asyncio.wait_for(self._idle.get(), self.queue_wait_s)
         except TimeoutError:
-            raise PoolBusy(f"all {self.size} query workers are busy; try again shortly") from None
+            raise PoolBusy(f"all {self.size} query workers stayed busy for {_seconds(self.queue_wait_s)} s; "
+                           "try again shortly") from None
+        finally:
+            self._waiting -= 1
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         status, payload = "died", None
