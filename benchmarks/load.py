@@ -266,8 +266,8 @@ def main() -> None:
         *[f"| {c} | {int(r['requests'])} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | "
           f"{int(r['errors'])} |" for c, r in sweep], "",
         ("Reading the figures: dereferences are answered from prepared bytes by the server process itself; "
-         "SPARQL queries go to the worker processes, and a query that finds every worker busy waits up to 2 s "
-         "and is then refused with 503 and Retry-After (back-pressure, see SECURITY.md); validation runs "
+         "SPARQL queries go to the worker processes, and a query that finds every worker busy waits in a "
+         "bounded queue (VOCAB_QUERY_QUEUE, up to the time limit); only a full queue is refused with 503 and Retry-After (back-pressure, see SECURITY.md); validation runs "
          "pyshacl in the server's thread pool and competes with the event loop for the interpreter. Error "
          "answers in the tables above are such refusals when the per-kind table shows them on `sparql`."), "",
         "## Memory", "",
