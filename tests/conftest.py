@@ -68,6 +68,15 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
+    def flushed_log(self, timeout: float = 10.0) -> str:
+        """The log once every request made so far is in it (the access log is written in batches)."""
+        marker = f"flush-{time.monotonic_ns()}"
+        httpx.get(self.url + "/health", headers={"X-Request-Id": marker}, timeout=5.0)
+        deadline = time.monotonic() + timeout
+        while marker not in (text := self.log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return text
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:
             return

@@ -170,7 +170,7 @@ def test_request_id(client: httpx.Client, server: Server) -> None:
     assert echoed.headers["x-request-id"] == "abc-123"
     generated = client.get(TERM + "-nope", headers={"X-Request-Id": "bad id with spaces"})
     assert generated.headers["x-request-id"] not in ("", "bad id with spaces")
-    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith('{"ts"')]
+    lines = [json.loads(line) for line in server.flushed_log().splitlines() if line.startswith('{"ts"')]
     line = next(entry for entry in lines if entry["request_id"] == "abc-123")
     assert line["path"] == TERM and line["status"] == 200 and line["method"] == "GET"
     assert isinstance(line["duration_ms"], float)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from rdflib import Graph
 
 from . import __version__, downloads, middleware, pages, search, terms
@@ -46,6 +47,26 @@ def load_sources(app: FastAPI) -> None:
     app.state.shapes = Graph().parse(data=store.graph_ntriples(ns.shapes_graph), format="nt")
 
 
+class VocabApp(FastAPI):
+    """FastAPI with an optional raw ASGI layer in front of everything, FastAPI's own ``__call__`` included.
+
+    The term fast path (terms.FastPath) answers prepared representations there and hands anything else
+    to FastAPI; per-request framework work on that path would halve its throughput (benchmarks).
+    """
+
+    fast_path: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is not None:
+            await self.fast_path(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def framework_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application behind the fast path."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -65,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stop(app)
             app.state.store.close()
 
-    app = FastAPI(
+    app = VocabApp(
         title="Docentondersteuning vocabulary service",
         version=__version__,
         summary="Term URIs, SPARQL, validation and cross-institution alignment for the shared language "

@@ -344,13 +344,8 @@ def install(app: FastAPI) -> None:
     app.state.starters.append(start)
     app.state.stoppers.append(stop)
 
-    build_stack = app.build_middleware_stack
-
-    def build_with_fast_path() -> ASGIApp:
-        # Outermost layer, outside even Starlette's ServerErrorMiddleware (see the benchmark).
-        return FastPath(build_stack(), pub, log, settings.default_lang)
-
-    app.build_middleware_stack = build_with_fast_path  # type: ignore[method-assign]
+    # Outermost layer: in front of FastAPI's own __call__ and Starlette's middleware (see the benchmark).
+    app.fast_path = FastPath(app.framework_call, pub, log, settings.default_lang)  # type: ignore[attr-defined]
 
     fmt_query = Query(None, description="Format instead of Accept: html, ttl, jsonld, rdf or nt.",
                       examples=["ttl"])
