@@ -89,6 +89,34 @@ VIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
 # Query parameters that select what a view shows; only these take part in the response cache key.
 VIEW_PARAMS = ("role", "limit", "a", "b", "institution", "task", "sector")
 
+# The views read their parameters from the query string themselves (one cache key for every view);
+# this documents them in the OpenAPI description.
+_PARAM_DOCS: dict[str, tuple[str, dict[str, Any], Any]] = {
+    "role": ("A vocabulary role (slug or IRI) for the crosswalk; a local role's IRI for similar roles.",
+             {"type": "string"}, "icto-coach"),
+    "limit": ("How many similar roles to return.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, 5),
+    "a": ("Identifier of the first institution.", {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"}, "zeehaven"),
+    "b": ("Identifier of the second institution.", {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
+          "duinrand"),
+    "institution": ("Identifier of an institution ('all' or absent: every institution).",
+                    {"type": "string"}, "zeehaven"),
+    "task": ("A task of the vocabulary (slug or IRI).", {"type": "string"}, "coachen-van-docenten"),
+    "sector": ("Only institutions of this sector.", {"type": "string", "enum": ["mbo", "hbo", "wo"]}, "hbo"),
+    "format": ("Instead of Accept: json, csv or html.", {"type": "string", "enum": ["json", "csv", "html"]},
+               "csv"),
+    "lang": ("Language of labels and pages (nl or en).", {"type": "string", "enum": ["nl", "en"]}, "en"),
+}
+
+
+def documented(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``openapi_extra`` listing the view's query parameters."""
+    parameters = []
+    for name in (*names, "format", "lang"):
+        description, schema, example = _PARAM_DOCS[name]
+        parameters.append({"name": name, "in": "query", "required": name in required,
+                           "description": description, "schema": schema, "example": example})
+    return {"parameters": parameters}
+
 
 async def _respond(
     request: Request,
@@ -158,7 +186,8 @@ def _required(request: Request, name: str) -> str:
     return value
 
 
-@router.get("/alignment/crosswalk", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/crosswalk", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("role", required=("role",)))
 async def crosswalk(request: Request) -> Response:
     """Every institution's local roles mapped to a vocabulary role (?role= slug or IRI)."""
     alignment = _alignment(request)
@@ -194,7 +223,8 @@ async def crosswalk(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/similar", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/similar", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("role", "limit", required=("role",)))
 async def similar(request: Request) -> Response:
     """The local roles at other institutions most similar to one local role (?role=IRI&limit=)."""
     role, limit = _required(request, "role"), _limit(request)
@@ -215,7 +245,8 @@ async def similar(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/compare", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/compare", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("a", "b", required=("a", "b")))
 async def compare(request: Request) -> Response:
     """Two institutions side by side, role by role (?a=&b=)."""
     from .institutions import check_id
@@ -237,7 +268,8 @@ async def compare(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/missing", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/missing", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("institution"))
 async def missing(request: Request) -> Response:
     """Missing links: per institution, the tasks of the vocabulary that none of its roles performs."""
     institution = _optional_id(request)
@@ -266,7 +298,8 @@ async def missing(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/duplicates", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/duplicates", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("institution"))
 async def duplicates(request: Request) -> Response:
     """Duplicated work: per institution, tasks performed by roles in different units."""
     institution = _optional_id(request)
@@ -295,7 +328,8 @@ async def duplicates(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/sectors", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/sectors", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented())
 async def sectors(request: Request) -> Response:
     """Coverage of tasks and levels per sector (mbo, hbo, wo): institutions covering each, percentage."""
     alignment = _alignment(request)
@@ -320,7 +354,8 @@ async def sectors(request: Request) -> Response:
     )
 
 
-@router.get("/alignment/roles", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment/roles", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("institution", "task", required=("institution",)))
 async def roles(request: Request) -> Response:
     """The roles of one institution, optionally only those performing a task (?institution=&task=)."""
     from .institutions import check_id
@@ -373,8 +408,9 @@ def dashboard_rows(coverage: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/alignment", response_model=None, responses=VIEW_RESPONSES)
-@router.get("/alignment/dashboard", response_model=None, responses=VIEW_RESPONSES)
+@router.get("/alignment", response_model=None, responses=VIEW_RESPONSES, openapi_extra=documented("sector"))
+@router.get("/alignment/dashboard", response_model=None, responses=VIEW_RESPONSES,
+            openapi_extra=documented("sector"))
 async def dashboard(request: Request) -> Response:
     """Institutions x tasks: how many roles cover each task; gaps and overlaps highlighted (?sector=)."""
     alignment = _alignment(request)
