@@ -54,3 +54,11 @@ def test_turtle_sources_parse_with_both_engines() -> None:
     for path in sorted([*ROOT.glob("ontology/*.ttl"), *ROOT.glob("shapes/*.ttl")]):
         Graph().parse(path, format="turtle")
         pyoxigraph.Store().load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
+
+
+def test_lint_finds_no_errors() -> None:
+    """Pyflakes errors, syntax errors and likely bugs (ruff's F, E9 and B rules) fail the build."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(ruff), "check", "--select", "F,E9,B", "--output-format", "concise",
+                             "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -218,7 +218,7 @@ def serialize_rows(variables: Sequence[str], rows: Iterable[Sequence[Term | None
     """Serialise SELECT rows; ``truncated_at`` adds a note where the format has room for one."""
     note = TRUNCATION_NOTE.format(n=truncated_at) if truncated_at is not None else None
     if key == "json":
-        bindings = [{v: term_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
+        bindings = [{v: term_json(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows]
         doc: dict[str, Any] = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
         if note:
             doc["head"]["link"] = []
@@ -234,7 +234,7 @@ def serialize_rows(variables: Sequence[str], rows: Iterable[Sequence[Term | None
         for row in rows:
             parts.append("<result>" + "".join(
                 f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                for v, t in zip(variables, row) if t is not None) + "</result>")
+                for v, t in zip(variables, row, strict=True) if t is not None) + "</result>")
         parts.append("</results></sparql>\n")
         return "".join(parts).encode()
     if key == "csv":

@@ -80,7 +80,7 @@ class Store(ABC):
     def ask(self, query: str) -> bool:
         """Run a trusted ASK over the union graph."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         pass
 
     # Idempotent loading of source files -----------------------------------------------------------
