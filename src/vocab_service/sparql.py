@@ -330,7 +330,7 @@ def install(app: FastAPI) -> None:
             root.mkdir(parents=True)
             snapshots = Snapshots(root)
             snapshots.take(store)
-            store.on_change(snapshots.take)
+            store.on_change(snapshots.mark_stale)
             pool = QueryPool(snapshots, workers=settings.query_workers, memory_mb=settings.query_memory_mb,
                              timeout_s=settings.query_timeout_s, queue=settings.query_queue)
             await pool.start()

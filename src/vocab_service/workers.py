@@ -171,10 +171,28 @@ class Snapshots:
     root: Path
     current: tuple[int, Path] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stale: bool = False
     _sequence: int = 0
+    _store: Any = None
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def mark_stale(self, store: Any) -> None:
+        """Called after each change: the next query takes a fresh checkpoint, so a burst of writes
+        shares one checkpoint and no write waits for it."""
+        self._store = store
+        self.stale = True
+
+    def refresh(self) -> None:
+        """Take the checkpoint a change asked for; queries that arrive meanwhile wait for it, so every
+        query sees every write acknowledged before it."""
+        with self._refresh_lock:
+            if not self.stale:
+                return
+            self.stale = False  # a change during the backup marks it stale again
+            self.take(self._store)
 
     def take(self, store: Any) -> None:
-        """Checkpoint ``store`` (called after each change, under the store's write lock)."""
+        """Checkpoint ``store`` (a consistent RocksDB checkpoint, safe beside writers)."""
         with self.lock:
             self._sequence += 1
             path = self.root / f"{self._sequence:08d}"
@@ -262,6 +280,8 @@ class QueryPool:
 
     async def run(self, job: Job) -> Answer:
         assert self._idle is not None, "the pool is not started"
+        if self.snapshots.stale:
+            await asyncio.get_running_loop().run_in_executor(None, self.snapshots.refresh)
         current = self.snapshots.current
         if current is None:
             raise ServiceUnavailable("the store has no checkpoint to query yet")
