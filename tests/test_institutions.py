@@ -328,7 +328,8 @@ def test_cli_tokens(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     minted = run("token", "zeehaven", "--tokens-file", str(path), "--expires", "2030-01-01T00:00:00+00:00")
     assert minted.returncode == 0, minted.stderr
-    token = minted.stdout.strip().splitlines()[-1]
+    token = minted.stdout.strip()  # only the token on stdout, so TOKEN=$(vocab-service token ...) works
+    assert len(token) >= 40 and "\n" not in token and "shown once" in minted.stderr
     document = json.loads(path.read_text())
     assert document["tokens"][0]["sha256"] == hash_token(token)
     assert document["tokens"][0]["expires"] == "2030-01-01T00:00:00Z"

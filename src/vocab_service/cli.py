@@ -127,7 +127,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vocab-service token: {exc}", file=sys.stderr)
         return 2
-    print(f"token for {args.institution} (shown once, only its hash is kept in {tokens_file}):")
+    print(f"token for {args.institution} (shown once, only its hash is kept in {tokens_file}):", file=sys.stderr)
     print(token)
     return 0
 
