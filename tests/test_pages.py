@@ -93,6 +93,11 @@ def test_concept_page_content(client: httpx.Client, vocabulary: Graph) -> None:
         assert f'href="/concept/icto-coach.{ext}"' in text
     for broader in vocabulary.objects(iri, SKOS.broader):
         assert f'href="/{str(broader)[len(BASE):]}"' in text
+    # A role links to the crosswalk of the institutions that map to it; the link answers.
+    assert 'href="/alignment/crosswalk?role=icto-coach&amp;lang=en"' in text
+    assert client.get("/alignment/crosswalk?role=icto-coach&lang=en").status_code == 200
+    task = client.get("/concept/coachen-van-docenten", headers={"Accept": "text/html"}).text
+    assert "/alignment/crosswalk" not in task
     page = Page(text)
     data = json.loads(page.script_bodies[0])
     assert data["@type"] == "DefinedTerm" and data["@id"] == str(iri)

@@ -164,6 +164,9 @@ def term_context(snapshot: Snapshot, iri: URIRef, lang: str) -> dict[str, Any]:
         "used_by": links(snapshot, (s for s in snapshot.subjects(None, iri) if isinstance(s, URIRef)), lang)[:200],
         "formats": formats,
         "jsonld": schema_jsonld(snapshot, iri, lang),
+        "crosswalk": (f"/alignment/crosswalk?role={path.rsplit('/', 1)[1]}&lang={lang}"
+                      if any(str(t).endswith("/model/SupportRole") for t in snapshot.objects(iri, RDF.type))
+                      else None),
     }
 
 
