@@ -100,8 +100,10 @@ def test_crosswalk_by_iri_and_csv(api: httpx.Client) -> None:
     response = api.get("/alignment/crosswalk", params={"role": "i-coach"}, headers={"Accept": "text/csv"})
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["institution", "sector", "role", "kind", "levels"]
+    assert rows[0] == ["institution", "sector", "role", "title", "kind", "levels"]
     assert [r[0] for r in rows[1:]] == ["duinrand", "lindenhout", "zeehaven"]
+    assert {m["title"] for m in body["mappings"]} == {r[3] for r in rows[1:]}
+    assert rows[3][3] == "i-coach College Techniek"  # the institution's own title (examples/zeehaven.ttl)
 
 
 @pytest.mark.parametrize(

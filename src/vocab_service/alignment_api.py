@@ -207,6 +207,10 @@ async def crosswalk(request: Request) -> Response:
         )
     data = await run_in_threadpool(alignment.crosswalk, role)
     roles = await run_in_threadpool(alignment.support_roles)
+    lang = request_lang(request)
+    # The institution's own title of each role, so a spreadsheet or a client needs no second lookup.
+    titles = await run_in_threadpool(lambda: {m["role"]: alignment.label(m["role"], lang) for m in data["mappings"]})
+    data = {**data, "mappings": [{**m, "title": titles[m["role"]]} for m in data["mappings"]]}
     return await _respond(
         request,
         data,
@@ -214,9 +218,9 @@ async def crosswalk(request: Request) -> Response:
         filename="crosswalk",
         support_roles=roles,
         csv_rows=lambda: (
-            ["institution", "sector", "role", "kind", "levels"],
+            ["institution", "sector", "role", "title", "kind", "levels"],
             (
-                [m["institution"], m["sector"], m["role"], m["kind"], _join(m["levels"])]
+                [m["institution"], m["sector"], m["role"], m["title"], m["kind"], _join(m["levels"])]
                 for m in data["mappings"]
             ),
         ),
