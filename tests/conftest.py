@@ -6,8 +6,10 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,6 +91,49 @@ class Server:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+class Listener:
+    """A loopback web server that records every connection, and answers as a real server would (so a
+    fetch that should never happen would succeed, not fail quietly)."""
+
+    def __init__(self) -> None:
+        self.hits: list[bytes] = []
+        listener = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                self.request.settimeout(2)
+                try:
+                    data = self.request.recv(4096)
+                except OSError:
+                    data = b""
+                listener.hits.append(data or b"(connection)")
+                body = b'{"@context": {"x": "http://example.org/x"}}'
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\n"
+                                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def connections(self) -> int:
+        return len(self.hits)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A loopback listener for SSRF checks: nothing the service does may reach it."""
+    lst = Listener()
+    yield lst
+    lst.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ import re
 import secrets
 import select
 import socket
-import socketserver
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import EXAMPLES, ROOT, Server
+from conftest import EXAMPLES, ROOT, Listener, Server
 
 from vocab_service.auth import hash_token, mint_token
 
@@ -34,36 +32,6 @@ MB = 1024 * 1024
 
 
 # The world around the server: a canary file and a loopback listener ------------------------------------
-
-
-class Listener:
-    """A loopback TCP listener that records every connection (and answers like a web server would)."""
-
-    def __init__(self) -> None:
-        self.hits: list[bytes] = []
-        listener = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                self.request.settimeout(2)
-                try:
-                    data = self.request.recv(4096)
-                except OSError:
-                    data = b""
-                listener.hits.append(data or b"(connection)")
-                body = b'{"@context": {"x": "http://example.org/x"}}'
-                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\n"
-                                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
