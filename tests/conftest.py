@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,15 +15,37 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from rdflib import Graph
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology"
 SHAPES = ROOT / "shapes"
 EXAMPLES = ROOT / "examples"
 BASE = "https://w3id.org/docentondersteuning/"
+
+
+def parse_turtle_files(directory: Path) -> Graph:
+    """Every Turtle file of a directory in one rdflib graph."""
+    graph = Graph()
+    for path in sorted(directory.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="session")
+def vocabulary() -> Graph:
+    """The vocabulary and model as the files hold them (read-only: tests must not change it)."""
+    return parse_turtle_files(ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def context() -> dict[str, Any]:
+    """The project's JSON-LD context, read from ontology/ (never fetched)."""
+    return json.loads((ONTOLOGY / "context.jsonld").read_text("utf-8"))
 
 
 def free_port() -> int:

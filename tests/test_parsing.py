@@ -28,19 +28,6 @@ DOV = "https://w3id.org/docentondersteuning/concept/"
 NS = Namespaces()
 
 
-@pytest.fixture(scope="module")
-def vocabulary() -> Graph:
-    graph = Graph()
-    for path in sorted(ONTOLOGY.glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
-
-
-@pytest.fixture(scope="module")
-def context() -> dict:
-    return json.loads((ONTOLOGY / "context.jsonld").read_text("utf-8"))
-
-
 @pytest.fixture
 def parse(vocabulary: Graph, context: dict):
     def _parse(body: bytes | str, media_type: str) -> Graph:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ONTOLOGY, ROOT, SHAPES
+from conftest import EXAMPLES, ONTOLOGY, ROOT, SHAPES, parse_turtle_files
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
@@ -22,19 +22,8 @@ MAPPING_PATH = "|".join(f"<http://www.w3.org/2004/02/skos/core#{m}>"
 
 
 @pytest.fixture(scope="module")
-def vocabulary() -> Graph:
-    graph = Graph()
-    for path in sorted(ONTOLOGY.glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
-
-
-@pytest.fixture(scope="module")
 def shapes() -> Graph:
-    graph = Graph()
-    for path in sorted(SHAPES.glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
+    return parse_turtle_files(SHAPES)
 
 
 @pytest.fixture(scope="module")
